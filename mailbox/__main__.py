@@ -1,0 +1,5 @@
+"""`python -m mailbox`: the command line."""
+
+from mailbox.cli import main
+
+raise SystemExit(main())

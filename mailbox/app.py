@@ -1,0 +1,81 @@
+"""create_app(settings) -> Starlette: the database, templates and the outbox worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from mailbox.clock import Clock, SystemClock
+from mailbox.db import migrate
+from mailbox.db.database import open_database
+from mailbox.mail.transport import SmtpTransport
+from mailbox.mail.worker import run_worker
+from mailbox.settings import ROOT, Settings, load_settings
+from mailbox.templating import create_environment
+from mailbox.web import errors, public, staff
+from mailbox.web.middleware import LocaleAndHeaders
+
+
+class SchemaOutdated(RuntimeError):
+    pass
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, run_mail_worker: bool = True
+) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        waiting = await migrate.pending(settings.database_url)
+        if waiting:
+            raise SchemaOutdated(
+                f"the database schema is outdated ({len(waiting)} migration(s) pending): "
+                "run `python -m mailbox migrate`"
+            )
+        db = open_database(settings.database_url)
+        await db.connect()
+        app.state.db = db
+        worker = None
+        if run_mail_worker and settings.smtp_configured:
+            worker = asyncio.create_task(
+                run_worker(db, SmtpTransport(settings), app.state.clock, app.state.outbox_wakeup)
+            )
+        try:
+            yield
+        finally:
+            if worker:
+                worker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+            await db.close()
+
+    app = Starlette(
+        routes=[
+            *public.routes,
+            *staff.routes,
+            Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
+        ],
+        middleware=[Middleware(LocaleAndHeaders)],
+        exception_handlers=errors.handlers,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.clock = clock or SystemClock()
+    app.state.templates = create_environment()
+    app.state.outbox_wakeup = asyncio.Event()
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """The factory uvicorn calls in each worker process."""
+    return create_app(load_settings())
+
+
+def app_without_worker() -> Starlette:
+    """For `serve --no-worker`: mail is left to `python -m mailbox worker` processes."""
+    return create_app(load_settings(), run_mail_worker=False)

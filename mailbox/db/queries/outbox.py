@@ -1,0 +1,117 @@
+"""The mail outbox: written with the state change, claimed by workers, never sent twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from mailbox.db.database import Connection
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    id: int
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class OutboxStatus:
+    sent_at: datetime | None
+    failed_at: datetime | None
+    attempts: int
+    last_error: str
+
+
+async def enqueue(
+    conn: Connection,
+    *,
+    kind: str,
+    recipient: str,
+    subject: str,
+    body_text: str,
+    body_html: str,
+    now: datetime,
+    letter_id: int | None = None,
+) -> int:
+    outbox_id: int = await conn.fetch_value(
+        "INSERT INTO outbox (letter_id, kind, recipient, subject, body_text, body_html,"
+        " created_at, send_after) VALUES (:letter_id, :kind, :recipient, :subject, :body_text,"
+        " :body_html, :now, :now) RETURNING id",
+        {
+            "letter_id": letter_id,
+            "kind": kind,
+            "recipient": recipient,
+            "subject": subject,
+            "body_text": body_text,
+            "body_html": body_html,
+            "now": now,
+        },
+    )
+    return outbox_id
+
+
+_DUE = (
+    "SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND send_after <= :now"
+    " AND (claimed_until IS NULL OR claimed_until < :now) ORDER BY id LIMIT :limit"
+)
+# SKIP LOCKED lets several workers on PostgreSQL take disjoint batches; SQLite has one writer.
+_CLAIM = {
+    "sqlite": f"UPDATE outbox SET claimed_until = :until, attempts = attempts + 1"
+    f" WHERE id IN ({_DUE}) RETURNING id, recipient, subject, body_text, body_html, attempts",
+    "postgresql": f"UPDATE outbox SET claimed_until = :until, attempts = attempts + 1"
+    f" WHERE id IN ({_DUE} FOR UPDATE SKIP LOCKED)"
+    " RETURNING id, recipient, subject, body_text, body_html, attempts",
+}
+
+
+async def claim_due(
+    conn: Connection, *, now: datetime, until: datetime, limit: int
+) -> list[OutgoingMail]:
+    rows = await conn.fetch_all(
+        _CLAIM[conn.dialect], {"now": now, "until": until, "limit": limit}
+    )
+    return sorted((OutgoingMail(**row) for row in rows), key=lambda mail: mail.id)
+
+
+async def mark_sent(conn: Connection, *, outbox_id: int, now: datetime) -> None:
+    await conn.execute(
+        "UPDATE outbox SET sent_at = :now, claimed_until = NULL, last_error = '' WHERE id = :id",
+        {"now": now, "id": outbox_id},
+    )
+
+
+async def mark_failed(
+    conn: Connection, *, outbox_id: int, error: str, retry_at: datetime | None, now: datetime
+) -> None:
+    """Record a failed attempt: retry later, or give up when retry_at is None."""
+    await conn.execute(
+        "UPDATE outbox SET last_error = :error, claimed_until = NULL,"
+        " send_after = COALESCE(:retry_at, send_after),"
+        " failed_at = CASE WHEN :give_up THEN :now ELSE NULL END WHERE id = :id",
+        {
+            "error": error[:500],
+            "retry_at": retry_at,
+            "give_up": retry_at is None,
+            "now": now,
+            "id": outbox_id,
+        },
+    )
+
+
+async def status(conn: Connection, *, outbox_id: int) -> OutboxStatus | None:
+    row = await conn.fetch_one(
+        "SELECT sent_at, failed_at, attempts, last_error FROM outbox WHERE id = :id",
+        {"id": outbox_id},
+    )
+    return OutboxStatus(**row) if row else None
+
+
+async def backlog(conn: Connection) -> int:
+    waiting: int = await conn.fetch_value(
+        "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+    )
+    return waiting

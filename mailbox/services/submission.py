@@ -1,0 +1,117 @@
+"""Submitting a letter: the letter, its first event and its receipt mail in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from jinja2 import Environment
+
+from mailbox.clock import Clock
+from mailbox.db.database import Database
+from mailbox.db.queries import letters, outbox
+from mailbox.db.queries.channels import ChannelRow
+from mailbox.domain.codes import hash_query_code, new_query_code, new_tracking_no
+from mailbox.domain.states import LetterState, Source
+from mailbox.domain.validation import LetterInput
+from mailbox.mail.render import render_mail
+from mailbox.services.limits import count_hit
+from mailbox.settings import Settings
+
+TRACKING_NO_TRIES = 8
+
+
+@dataclass(frozen=True)
+class Receipt:
+    letter_id: int
+    tracking_no: str
+    query_code: str
+    outbox_id: int | None
+
+
+async def submit_letter(
+    db: Database,
+    *,
+    env: Environment,
+    settings: Settings,
+    clock: Clock,
+    channel: ChannelRow,
+    letter: LetterInput,
+    source: Source,
+    locale: str,
+    client_ip: str,
+    challenge: str,
+) -> Receipt:
+    """Store the letter; it is acknowledged only once this returns (after the commit)."""
+    now = clock.now()
+    query_code = new_query_code()
+    for _attempt in range(TRACKING_NO_TRIES):
+        tracking_no = new_tracking_no(now.astimezone(settings.tz).date())
+        # Rendered before the transaction: the single SQLite writer should not wait on Jinja.
+        mail = (
+            render_mail(
+                env,
+                "receipt",
+                locale=locale,
+                subject="Your letter %(tracking_no)s has been received",
+                subject_values={"tracking_no": tracking_no},
+                settings=settings,
+                channel_name=channel.display_name(locale),
+                letter=letter,
+                tracking_no=tracking_no,
+                query_code=query_code,
+                submitted_at=now,
+            )
+            if letter.email
+            else None
+        )
+        async with db.transaction() as conn:
+            if source is Source.WEB:
+                await count_hit(
+                    conn, bucket=f"submit:{client_ip}", limit=settings.submit_limit, now=now
+                )
+            letter_id = await letters.insert_letter(
+                conn,
+                letter=letters.NewLetter(
+                    tracking_no=tracking_no,
+                    query_code_hash=hash_query_code(settings.secret_key, query_code),
+                    channel=channel.code,
+                    state=LetterState.PENDING,
+                    source=source,
+                    title=letter.title,
+                    body=letter.body,
+                    writer_name=letter.name,
+                    writer_phone=letter.phone,
+                    writer_email=letter.email,
+                    writer_address=letter.address,
+                    publish_consent=letter.publish_consent,
+                    locale=locale,
+                    challenge=challenge,
+                    client_ip=client_ip,
+                    submitted_at=now,
+                ),
+            )
+            if letter_id is None:
+                continue  # tracking number taken: draw again
+            await letters.insert_event(
+                conn,
+                letter_id=letter_id,
+                kind="submitted",
+                from_state=None,
+                to_state=LetterState.PENDING,
+                created_at=now,
+                data={"source": str(source), "channel": channel.code},
+            )
+            outbox_id = None
+            if mail:
+                outbox_id = await outbox.enqueue(
+                    conn,
+                    kind="receipt",
+                    recipient=letter.email,
+                    subject=mail.subject,
+                    body_text=mail.body_text,
+                    body_html=mail.body_html,
+                    now=now,
+                    letter_id=letter_id,
+                )
+        return Receipt(letter_id, tracking_no, query_code, outbox_id)
+    raise RuntimeError("no free tracking number after several tries")

@@ -1,0 +1,70 @@
+"""The writer's view of a letter, given its tracking number and query code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from mailbox.clock import Clock
+from mailbox.db.database import Database
+from mailbox.db.queries import letters
+from mailbox.db.queries.letters import EventRow
+from mailbox.domain.codes import (
+    hash_query_code,
+    normalise_query_code,
+    normalise_tracking_no,
+    query_code_matches,
+)
+from mailbox.domain.states import PUBLIC_STATE, LetterState
+from mailbox.services.limits import TRACK_PER_LETTER, count_hit
+from mailbox.settings import Settings
+
+
+@dataclass(frozen=True)
+class TrackedLetter:
+    tracking_no: str
+    channel: str
+    title: str
+    body: str
+    state: LetterState
+    submitted_at: datetime
+    due_at: datetime | None
+    events: list[EventRow]
+    reply: str | None
+    replied_at: datetime | None
+
+
+async def look_up(
+    db: Database,
+    *,
+    settings: Settings,
+    clock: Clock,
+    tracking_no: str,
+    query_code: str,
+    client_ip: str,
+) -> TrackedLetter | None:
+    """The letter, or None for an unknown number and a wrong code alike (no enumeration)."""
+    number, code = normalise_tracking_no(tracking_no), normalise_query_code(query_code)
+    now = clock.now()
+    async with db.transaction() as conn:
+        await count_hit(conn, bucket=f"track:{client_ip}", limit=settings.track_limit, now=now)
+        await count_hit(conn, bucket=f"track-no:{number}", limit=TRACK_PER_LETTER, now=now)
+    letter = await letters.get_letter_by_tracking_no(db, tracking_no=number) if number else None
+    # Hash even when the number is unknown, so both answers take the same time.
+    stored = letter.query_code_hash if letter else hash_query_code(settings.secret_key, "-")
+    if not query_code_matches(settings.secret_key, code, stored) or letter is None:
+        return None
+    reply = await letters.released_reply(db, letter_id=letter.id)
+    return TrackedLetter(
+        tracking_no=letter.tracking_no,
+        channel=letter.channel,
+        title=letter.title,
+        body=letter.body,
+        # The writer is not told of internal steps, nor that a letter was marked as spam.
+        state=PUBLIC_STATE[LetterState(letter.state)],
+        submitted_at=letter.submitted_at,
+        due_at=letter.due_at if letter.accepted_at else None,
+        events=await letters.public_events(db, letter_id=letter.id),
+        reply=reply[0] if reply else None,
+        replied_at=reply[1] if reply else None,
+    )

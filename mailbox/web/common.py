@@ -1,0 +1,133 @@
+"""What every route shares: rendering, CSRF, the client's address, reading forms."""
+
+from __future__ import annotations
+
+import hmac
+from ipaddress import ip_address, ip_network
+from typing import Any
+
+from jinja2 import Environment
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from mailbox.auth.tokens import csrf_token_valid, new_csrf_token
+from mailbox.clock import Clock
+from mailbox.db.database import Database
+from mailbox.i18n import get_locale
+from mailbox.settings import Settings
+
+CSRF_COOKIE = "mb_csrf"
+CSRF_FIELD = "csrf_token"
+MAX_FORM_FIELDS = 40
+
+
+class CsrfFailed(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(403, "csrf")
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def db_of(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def clock_of(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+def env_of(request: Request) -> Environment:
+    env: Environment = request.app.state.templates
+    return env
+
+
+def secure_cookies(request: Request) -> bool:
+    return settings_of(request).base_url.startswith("https://")
+
+
+def client_ip(request: Request) -> str:
+    """The peer's address, or the first untrusted one in X-Forwarded-For behind our proxies."""
+    peer = request.client.host if request.client else ""
+    trusted = [ip_network(net, strict=False) for net in settings_of(request).trusted_proxies]
+
+    def is_trusted(address: str) -> bool:
+        try:
+            return any(ip_address(address) in net for net in trusted)
+        except ValueError:
+            return False
+
+    if not trusted or not is_trusted(peer):
+        return peer
+    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        if not is_trusted(hop):
+            return hop
+    return peer
+
+
+def csrf_token(request: Request) -> str:
+    """The token for this browser's forms; a new one is set as a cookie when missing."""
+    secret = settings_of(request).secret_key
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if cookie and csrf_token_valid(secret, cookie):
+        return cookie
+    if not getattr(request.state, "new_csrf", None):
+        request.state.new_csrf = new_csrf_token(secret)
+    token: str = request.state.new_csrf
+    return token
+
+
+def render(
+    request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HTMLResponse:
+    settings = settings_of(request)
+    values = {
+        "request": request,
+        "settings": settings,
+        "tz": settings.tz,
+        "csrf_token": lambda: csrf_token(request),
+        "locale": get_locale(),
+        "large_text": request.cookies.get("mb_large") == "1",
+        "high_contrast": request.cookies.get("mb_contrast") == "1",
+        "user": getattr(request.state, "user", None),
+        **(context or {}),
+    }
+    html = env_of(request).get_template(template).render(values)
+    response = HTMLResponse(html, status_code=status)
+    new_token = getattr(request.state, "new_csrf", None)
+    if new_token:
+        response.set_cookie(
+            CSRF_COOKIE, new_token, httponly=True, samesite="lax", secure=secure_cookies(request)
+        )
+    return response
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The posted text fields, after the CSRF check; CsrfFailed when it does not pass."""
+    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    fields = {key: value for key, value in form.items() if not isinstance(value, UploadFile)}
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    sent = fields.get(CSRF_FIELD, "")
+    if not (
+        cookie
+        and sent
+        and hmac.compare_digest(cookie, sent)
+        and csrf_token_valid(settings_of(request).secret_key, cookie)
+    ):
+        request.state.form = fields  # the caller may re-show the input
+        raise CsrfFailed()
+    return fields
+
+
+def safe_next(target: str, default: str = "/") -> str:
+    """A local path to go back to; anything else (//evil, http://) becomes the default."""
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return default

@@ -1,0 +1,68 @@
+"""One place that turns errors into pages: friendly, translated, with the right status."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mailbox.db.database import DatabaseUnavailable
+from mailbox.i18n import _
+from mailbox.services.errors import RateLimited
+from mailbox.web.common import render
+
+log = logging.getLogger(__name__)
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("This request could not be accepted"),
+              _("Please go back, check what you entered and try again.")),
+        403: (_("This form has expired"),
+              _("Please go back, reload the page and send the form again.")),
+        404: (_("Page not found"), _("The page you asked for does not exist.")),
+        405: (_("Not allowed"), _("This address does not accept this kind of request.")),
+        429: (_("Too many requests"), _("Please wait a while and try again.")),
+        500: (_("Something went wrong"),
+              _("The error has been recorded. Please try again in a few minutes.")),
+        503: (_("The service is busy"),
+              _("Nothing you sent was lost. Please try again in a minute.")),
+    }
+
+
+def error_page(request: Request, status: int) -> Response:
+    title, text = _messages().get(status, _messages()[400])
+    response = render(request, "errors/error.html", {"status": status, "title": title,
+                                                      "text": text}, status=status)
+    if status == 503:
+        response.headers["retry-after"] = "30"
+    return response
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error_page(request, exc.status_code)
+
+
+async def rate_limited(request: Request, exc: Exception) -> Response:
+    return error_page(request, 429)
+
+
+async def database_unavailable(request: Request, exc: Exception) -> Response:
+    log.error("database unavailable: %s", exc)
+    return error_page(request, 503)
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    return error_page(request, 500)
+
+
+handlers = {
+    HTTPException: http_error,
+    RateLimited: rate_limited,
+    DatabaseUnavailable: database_unavailable,
+    Exception: server_error,
+}

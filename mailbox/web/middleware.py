@@ -1,0 +1,69 @@
+"""The language of each request, and the security headers of each response (pure ASGI)."""
+
+from __future__ import annotations
+
+from http.cookies import SimpleCookie
+from urllib.parse import parse_qs
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mailbox import i18n
+
+LANG_COOKIE = "mb_lang"
+ONE_YEAR = 365 * 24 * 3600
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "worker-src 'self' blob:; connect-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+def _header(scope: Scope, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
+class LocaleAndHeaders:
+    """`?lang=en` switches and is remembered in a cookie; else the cookie; else the browser."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chosen = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("lang", [""])[0]
+        chosen = chosen if chosen in i18n.LOCALES else ""
+        cookies = SimpleCookie(_header(scope, b"cookie"))
+        remembered = cookies[LANG_COOKIE].value if LANG_COOKIE in cookies else ""
+        if chosen:
+            locale = chosen
+        elif remembered in i18n.LOCALES:
+            locale = remembered
+        else:
+            locale = i18n.negotiate(_header(scope, b"accept-language"))
+        i18n.set_locale(locale)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {key.lower() for key, _value in headers}
+                headers += [item for item in SECURITY_HEADERS if item[0] not in present]
+                headers.append((b"content-language", i18n.HTML_LANG[locale].encode()))
+                if chosen:
+                    cookie = f"{LANG_COOKIE}={chosen}; Path=/; Max-Age={ONE_YEAR}; SameSite=Lax"
+                    headers.append((b"set-cookie", cookie.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,237 @@
+"""The citizen's pages: channels, the letter form, the receipt, tracking, display mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from mailbox.db.queries import channels, outbox
+from mailbox.domain.states import Source
+from mailbox.domain.validation import FIELDS, validate_letter
+from mailbox.i18n import _, get_locale
+from mailbox.services import antispam
+from mailbox.services.errors import RateLimited
+from mailbox.services.submission import submit_letter
+from mailbox.services.tracking import look_up
+from mailbox.web.common import (
+    CsrfFailed,
+    clock_of,
+    client_ip,
+    db_of,
+    env_of,
+    read_form,
+    render,
+    safe_next,
+    secure_cookies,
+    settings_of,
+)
+
+RECEIPT_COOKIE = "mb_receipt"
+RECEIPT_LIFETIME = 3600
+ONE_YEAR = 365 * 24 * 3600
+
+
+def _receipts(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings_of(request).secret_key, salt="receipt")
+
+
+async def home(request: Request) -> Response:
+    enabled = await channels.list_channels(db_of(request), enabled_only=True)
+    return render(request, "public/home.html", {"channels": enabled})
+
+
+async def _enabled_channel(request: Request) -> channels.ChannelRow:
+    channel = await channels.get_channel(db_of(request), code=request.path_params["channel"])
+    if channel is None or not channel.enabled:
+        raise HTTPException(404)
+    return channel
+
+
+def _write_page(
+    request: Request,
+    channel: channels.ChannelRow,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+) -> Response:
+    settings = settings_of(request)
+    context: dict[str, Any] = {
+        "channel": channel,
+        "values": {name: values.get(name, "") for name in FIELDS},
+        "errors": errors,
+        "form_stamp": antispam.form_stamp(settings.secret_key),
+        "challenge_on": settings.challenge_on,
+    }
+    return render(request, "public/write.html", context, status=status)
+
+
+async def write_form(request: Request) -> Response:
+    channel = await _enabled_channel(request)
+    return _write_page(request, channel, {}, {})
+
+
+async def write_submit(request: Request) -> Response:
+    channel = await _enabled_channel(request)
+    settings = settings_of(request)
+    try:
+        form = await read_form(request)
+    except CsrfFailed:
+        kept = getattr(request.state, "form", {})
+        message = _(
+            "Your letter was not sent: this page had expired or your browser blocked cookies. "
+            "Your text is kept below; please send it again."
+        )
+        return _write_page(request, channel, kept, {"form": message}, status=400)
+    if form.get(antispam.HONEYPOT, ""):
+        raise HTTPException(400, "honeypot")
+    letter, errors = validate_letter(form)
+    spam_check = antispam.check(settings, form) if settings.challenge_on else None
+    if spam_check and spam_check.error:
+        errors["form"] = spam_check.error
+    if letter is None or errors:
+        return _write_page(request, channel, form, errors, status=400)
+    address = client_ip(request)
+    try:
+        if spam_check:
+            await antispam.spend(db_of(request), settings, clock_of(request), address, spam_check)
+        receipt = await submit_letter(
+            db_of(request),
+            env=env_of(request),
+            settings=settings,
+            clock=clock_of(request),
+            channel=channel,
+            letter=letter,
+            source=Source.WEB,
+            locale=get_locale(),
+            client_ip=address,
+            challenge=spam_check.kind if spam_check else "off",
+        )
+    except RateLimited:
+        message = _(
+            "Too many letters have been sent from your network in the last hour. "
+            "Your text is kept below; please try again later or call the office."
+        )
+        return _write_page(request, channel, form, {"form": message}, status=429)
+    request.app.state.outbox_wakeup.set()
+    token = _receipts(request).dumps(
+        {"t": receipt.tracking_no, "c": receipt.query_code, "o": receipt.outbox_id}
+    )
+    response = RedirectResponse("/receipt", status_code=303)
+    response.set_cookie(
+        RECEIPT_COOKIE,
+        token,
+        max_age=RECEIPT_LIFETIME,
+        path="/receipt",
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+    )
+    return response
+
+
+async def receipt(request: Request) -> Response:
+    """Shows the query code once: the cookie that carries it is removed by this response."""
+    data: dict[str, Any] | None = None
+    raw = request.cookies.get(RECEIPT_COOKIE, "")
+    if raw:
+        try:
+            data = _receipts(request).loads(raw, max_age=RECEIPT_LIFETIME)
+        except BadSignature:
+            data = None
+    mail_status = None
+    if data and data.get("o"):
+        mail_status = await outbox.status(db_of(request), outbox_id=data["o"])
+    settings = settings_of(request)
+    context = {
+        "receipt": data,
+        "query_code_display": f"{data['c'][:4]}-{data['c'][4:]}" if data else "",
+        "mail_status": mail_status,
+        "mail_configured": settings.smtp_configured,
+    }
+    response = render(request, "public/receipt.html", context)
+    response.headers["cache-control"] = "no-store"
+    response.delete_cookie(RECEIPT_COOKIE, path="/receipt")
+    return response
+
+
+async def track(request: Request) -> Response:
+    if request.method == "GET":
+        number = request.query_params.get("tracking_no", "")
+        return render(request, "public/track.html", {"values": {"tracking_no": number}})
+    try:
+        form = await read_form(request)
+    except CsrfFailed:
+        kept = getattr(request.state, "form", {})
+        message = _("This page had expired. Please enter the numbers again.")
+        return render(request, "public/track.html",
+                      {"values": {"tracking_no": kept.get("tracking_no", "")}, "error": message},
+                      status=400)
+    values = {"tracking_no": form.get("tracking_no", "")[:40]}
+    try:
+        letter = await look_up(
+            db_of(request),
+            settings=settings_of(request),
+            clock=clock_of(request),
+            tracking_no=form.get("tracking_no", "")[:40],
+            query_code=form.get("query_code", "")[:40],
+            client_ip=client_ip(request),
+        )
+    except RateLimited:
+        message = _("Too many look-ups. Please wait an hour and try again, or call the office.")
+        return render(request, "public/track.html", {"values": values, "error": message}, 429)
+    if letter is None:
+        message = _(
+            "No letter matches this tracking number and query code. "
+            "Please check both and try again."
+        )
+        return render(request, "public/track.html", {"values": values, "error": message}, 404)
+    channel = await channels.get_channel(db_of(request), code=letter.channel)
+    response = render(request, "public/track.html",
+                      {"values": values, "letter": letter, "channel": channel})
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+async def display(request: Request) -> Response:
+    """Large text / high contrast, remembered in cookies; works without JavaScript."""
+    form = await read_form(request)
+    response = RedirectResponse(safe_next(form.get("next", "/")), status_code=303)
+    for option, cookie in (("large", "mb_large"), ("contrast", "mb_contrast")):
+        if form.get("toggle") == option:
+            on = request.cookies.get(cookie) != "1"
+            response.set_cookie(cookie, "1" if on else "0", max_age=ONE_YEAR, samesite="lax")
+    return response
+
+
+async def challenge(request: Request) -> Response:
+    from starlette.responses import JSONResponse
+
+    settings = settings_of(request)
+    if not settings.challenge_on:
+        raise HTTPException(404)
+    return JSONResponse(antispam.challenge_dict(settings, clock_of(request)),
+                        headers={"cache-control": "no-store"})
+
+
+async def healthz(request: Request) -> Response:
+    from starlette.responses import JSONResponse
+
+    value = await db_of(request).fetch_value("SELECT 1")
+    return JSONResponse({"status": "ok" if value == 1 else "error"})
+
+
+routes = [
+    Route("/", home),
+    Route("/write/{channel}", write_form, methods=["GET"]),
+    Route("/write/{channel}", write_submit, methods=["POST"]),
+    Route("/receipt", receipt),
+    Route("/track", track, methods=["GET", "POST"]),
+    Route("/display", display, methods=["POST"]),
+    Route("/altcha/challenge", challenge),
+    Route("/healthz", healthz),
+]
