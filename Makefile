@@ -32,7 +32,7 @@ format: $(STAMP)
 
 # Re-extract the strings and merge them into both catalogs (then translate mailbox/locale/zh_CN).
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -o mailbox/locale/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ -o mailbox/locale/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i mailbox/locale/messages.pot -d mailbox/locale --no-fuzzy-matching --ignore-obsolete
 
 clean:

@@ -67,8 +67,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return 0
 
     asyncio.run(_with_db(settings, first_run))
-    factory = "mailbox.app:app_without_worker" if args.no_worker else (
-        "mailbox.app:app_from_environment"
+    factory = (
+        "mailbox.app:app_without_worker" if args.no_worker else ("mailbox.app:app_from_environment")
     )
     uvicorn.run(
         factory,
@@ -163,8 +163,9 @@ def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
                 enabled=args.enable,
             )
         if not found:
-            return _fail(f"no channel {args.code}; channels: director, consult, complaint, "
-                         "suggestion")
+            return _fail(
+                f"no channel {args.code}; channels: director, consult, complaint, suggestion"
+            )
         print(f"channel {args.code} updated")
         return 0
 

@@ -54,6 +54,11 @@ def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
 _ = gettext
 
 
+def N_(message: str) -> str:  # noqa: N802
+    """Mark a message for extraction; it is translated later, in the reader's language."""
+    return message
+
+
 def negotiate(accept_language: str) -> str:
     """The best of our locales for an Accept-Language header; Chinese when nothing matches."""
     choices: list[tuple[float, str]] = []

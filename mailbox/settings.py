@@ -49,7 +49,10 @@ class Settings:
     submit_limit: int = _setting(10, "Letters per client address per hour (0 = no limit).")
     track_limit: int = _setting(30, "Tracking lookups per client address per hour (0 = no limit).")
     login_limit: int = _setting(10, "Failed staff logins per address per 15 minutes (0 = off).")
-    data_dir: str = _setting("var", "Folder for the secret key and the SQLite database.")
+    data_dir: str = _setting(
+        "var",
+        "Folder for files the app generates (the secret key), relative to the repository root.",
+    )
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -199,4 +202,3 @@ def _with_generated_secret(settings: Settings) -> Settings:
 def data_path(settings: Settings) -> Path:
     path = Path(settings.data_dir)
     return path if path.is_absolute() else ROOT / path
-

@@ -27,6 +27,4 @@ def csrf_token_valid(secret_key: str, token: str) -> bool:
 
 
 def _sign(secret_key: str, value: str) -> str:
-    return hmac.new(secret_key.encode(), b"csrf:" + value.encode(), hashlib.sha256).hexdigest()[
-        :32
-    ]
+    return hmac.new(secret_key.encode(), b"csrf:" + value.encode(), hashlib.sha256).hexdigest()[:32]

@@ -52,9 +52,11 @@ async def applied_versions(url: str) -> set[int]:
             exists = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'"
             ).fetchone()
-            return {row[0] for row in conn.execute("SELECT version FROM schema_migrations")} if (
-                exists
-            ) else set()
+            return (
+                {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+                if (exists)
+                else set()
+            )
     conn = await asyncpg.connect(dsn(url))
     try:
         if not await conn.fetchval("SELECT to_regclass('schema_migrations') IS NOT NULL"):

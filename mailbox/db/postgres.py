@@ -6,11 +6,11 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 import asyncpg
 
-from mailbox.db.database import Connection, DatabaseUnavailable, Params, Row
+from mailbox.db.database import Connection, DatabaseUnavailable, Dialect, Params, Row
 
 _NAME = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -43,7 +43,7 @@ _UNAVAILABLE = (OSError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNo
 
 
 class _Conn:
-    dialect: Literal["postgresql"] = "postgresql"
+    dialect: Dialect = "postgresql"
 
     def __init__(self, conn: Any) -> None:
         self._conn = conn
@@ -70,7 +70,7 @@ class _Conn:
 
 
 class PostgresDatabase:
-    dialect: Literal["postgresql"] = "postgresql"
+    dialect: Dialect = "postgresql"
 
     def __init__(self, url: str, min_size: int = 2, max_size: int = 10) -> None:
         self.url = url

@@ -9,11 +9,11 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from itertools import cycle
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import aiosqlite
 
-from mailbox.db.database import Connection, DatabaseUnavailable, Params, Row
+from mailbox.db.database import Connection, DatabaseUnavailable, Dialect, Params, Row
 
 READERS = 4
 
@@ -48,10 +48,8 @@ def sqlite_path(url: str) -> Path:
 
 
 async def _open(path: Path) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(
-        path, isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES
-    )
-    conn.row_factory = _dict_row
+    conn = await aiosqlite.connect(path, isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES)
+    conn.row_factory = _dict_row  # type: ignore[assignment]
     # One hop for all the pragmas: every aiosqlite call is a trip to its thread.
     await conn.executescript(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
@@ -61,7 +59,7 @@ async def _open(path: Path) -> aiosqlite.Connection:
 
 
 class _Conn:
-    dialect: Literal["sqlite"] = "sqlite"
+    dialect: Dialect = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
@@ -80,8 +78,8 @@ class _Conn:
 
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
         async with self._conn.execute(sql, params or {}) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+            row = await cursor.fetchone()
+            return row  # type: ignore[return-value]
 
     async def fetch_value(self, sql: str, params: Params = None) -> Any:
         row = await self.fetch_one(sql, params)
@@ -93,7 +91,7 @@ class SQLiteDatabase:
     inside a shared transaction, and whoever is waiting is committed together (one fsync),
     each request answered only after its own commit. Reads use their own connections."""
 
-    dialect: Literal["sqlite"] = "sqlite"
+    dialect: Dialect = "sqlite"
 
     def __init__(self, url: str) -> None:
         self.url = url

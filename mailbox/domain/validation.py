@@ -48,7 +48,8 @@ def normalise_phone(raw: str) -> str:
     for prefix in ("+86", "0086"):
         if phone.startswith(prefix):
             phone = phone[len(prefix) :].lstrip("-")
-    return phone
+    # 138-1234-5678 is a mobile number written in groups; landlines keep the area-code dash.
+    return phone.replace("-", "") if _MOBILE.match(phone.replace("-", "")) else phone
 
 
 def validate_letter(form: dict[str, str]) -> tuple[LetterInput | None, dict[str, str]]:

@@ -29,7 +29,7 @@ def retry_at(attempts: int, now: datetime) -> datetime | None:
     """When to try again after `attempts` failures; None once we give up."""
     if attempts >= MAX_ATTEMPTS:
         return None
-    return now + min(FIRST_RETRY * 2 ** (attempts - 1), LONGEST_WAIT)
+    return now + min(FIRST_RETRY * (1 << max(attempts - 1, 0)), LONGEST_WAIT)
 
 
 async def deliver_due(db: Database, transport: Transport, clock: Clock, batch: int = BATCH) -> int:

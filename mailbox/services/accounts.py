@@ -41,9 +41,11 @@ class StaffSession:
 def check_new_account(
     username: str, password: str, roles: list[str], department_id: int | None
 ) -> None:
-    if not username or len(username) > 40 or not username.replace("_", "").replace(
-        "-", ""
-    ).replace(".", "").isalnum():
+    if (
+        not username
+        or len(username) > 40
+        or not username.replace("_", "").replace("-", "").replace(".", "").isalnum()
+    ):
         raise InvalidAccount(
             _("The user name must be 1 to 40 letters, digits, dots, dashes or underscores.")
         )
@@ -89,8 +91,12 @@ async def create_user(
             now=clock.now(),
         )
         await users.audit(
-            conn, action="user.create", target=username, actor_user_id=actor_user_id,
-            now=clock.now(), data=json.dumps({"roles": sorted(roles)}),
+            conn,
+            action="user.create",
+            target=username,
+            actor_user_id=actor_user_id,
+            now=clock.now(),
+            data=json.dumps({"roles": sorted(roles)}),
         )
     return user_id
 

@@ -79,14 +79,20 @@ def _stamp_age(settings: Settings, stamp: str) -> float | None:
     return time.time() - signed_at.timestamp()
 
 
-async def spend(db: Database, settings: Settings, clock: Clock, client_ip: str,
-                result: SpamCheck) -> None:
+async def spend(
+    db: Database, settings: Settings, clock: Clock, client_ip: str, result: SpamCheck
+) -> None:
     """A solution works once; fallback letters have their own, smaller allowance.
     Raises RateLimited when either is used up."""
     async with db.transaction() as conn:
         if result.kind == "pow":
-            await count_hit(conn, bucket=f"altcha:{result.spent}", limit=1, now=clock.now(),
-                            window=SPENT_WINDOW)
+            await count_hit(
+                conn, bucket=f"altcha:{result.spent}", limit=1, now=clock.now(), window=SPENT_WINDOW
+            )
         else:
-            await count_hit(conn, bucket=f"submit-fallback:{client_ip}",
-                            limit=FALLBACK_PER_HOUR, now=clock.now())
+            await count_hit(
+                conn,
+                bucket=f"submit-fallback:{client_ip}",
+                limit=FALLBACK_PER_HOUR,
+                now=clock.now(),
+            )

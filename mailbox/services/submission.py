@@ -13,6 +13,7 @@ from mailbox.db.queries.channels import ChannelRow
 from mailbox.domain.codes import hash_query_code, new_query_code, new_tracking_no
 from mailbox.domain.states import LetterState, Source
 from mailbox.domain.validation import LetterInput
+from mailbox.i18n import N_
 from mailbox.mail.render import render_mail
 from mailbox.services.limits import count_hit
 from mailbox.settings import Settings
@@ -52,7 +53,7 @@ async def submit_letter(
                 env,
                 "receipt",
                 locale=locale,
-                subject="Your letter %(tracking_no)s has been received",
+                subject=N_("Your letter %(tracking_no)s has been received"),
                 subject_values={"tracking_no": tracking_no},
                 settings=settings,
                 channel_name=channel.display_name(locale),

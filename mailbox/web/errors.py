@@ -18,24 +18,36 @@ log = logging.getLogger(__name__)
 
 def _messages() -> dict[int, tuple[str, str]]:
     return {
-        400: (_("This request could not be accepted"),
-              _("Please go back, check what you entered and try again.")),
-        403: (_("This form has expired"),
-              _("Please go back, reload the page and send the form again.")),
+        400: (
+            _("This request could not be accepted"),
+            _("Please go back, check what you entered and try again."),
+        ),
+        403: (
+            _("This form has expired"),
+            _("Please go back, reload the page and send the form again."),
+        ),
         404: (_("Page not found"), _("The page you asked for does not exist.")),
         405: (_("Not allowed"), _("This address does not accept this kind of request.")),
         429: (_("Too many requests"), _("Please wait a while and try again.")),
-        500: (_("Something went wrong"),
-              _("The error has been recorded. Please try again in a few minutes.")),
-        503: (_("The service is busy"),
-              _("Nothing you sent was lost. Please try again in a minute.")),
+        500: (
+            _("Something went wrong"),
+            _("The error has been recorded. Please try again in a few minutes."),
+        ),
+        503: (
+            _("The service is busy"),
+            _("Nothing you sent was lost. Please try again in a minute."),
+        ),
     }
 
 
 def error_page(request: Request, status: int) -> Response:
     title, text = _messages().get(status, _messages()[400])
-    response = render(request, "errors/error.html", {"status": status, "title": title,
-                                                      "text": text}, status=status)
+    response = render(
+        request,
+        "errors/error.html",
+        {"status": status, "title": title, "text": text},
+        status=status,
+    )
     if status == 503:
         response.headers["retry-after"] = "30"
     return response

@@ -20,8 +20,8 @@ from mailbox.services.submission import submit_letter
 from mailbox.services.tracking import look_up
 from mailbox.web.common import (
     CsrfFailed,
-    clock_of,
     client_ip,
+    clock_of,
     db_of,
     env_of,
     read_form,
@@ -34,6 +34,21 @@ from mailbox.web.common import (
 RECEIPT_COOKIE = "mb_receipt"
 RECEIPT_LIFETIME = 3600
 ONE_YEAR = 365 * 24 * 3600
+
+
+def _track_page(
+    request: Request,
+    values: dict[str, str],
+    *,
+    error: str = "",
+    status: int = 200,
+    letter: object = None,
+    channel: object = None,
+) -> Response:
+    context = {"values": values, "error": error, "letter": letter, "channel": channel}
+    response = render(request, "public/track.html", context, status=status)
+    response.headers["cache-control"] = "no-store"
+    return response
 
 
 def _receipts(request: Request) -> URLSafeTimedSerializer:
@@ -162,15 +177,15 @@ async def receipt(request: Request) -> Response:
 async def track(request: Request) -> Response:
     if request.method == "GET":
         number = request.query_params.get("tracking_no", "")
-        return render(request, "public/track.html", {"values": {"tracking_no": number}})
+        return _track_page(request, {"tracking_no": number})
     try:
         form = await read_form(request)
     except CsrfFailed:
         kept = getattr(request.state, "form", {})
         message = _("This page had expired. Please enter the numbers again.")
-        return render(request, "public/track.html",
-                      {"values": {"tracking_no": kept.get("tracking_no", "")}, "error": message},
-                      status=400)
+        return _track_page(
+            request, {"tracking_no": kept.get("tracking_no", "")[:40]}, error=message, status=400
+        )
     values = {"tracking_no": form.get("tracking_no", "")[:40]}
     try:
         letter = await look_up(
@@ -183,18 +198,15 @@ async def track(request: Request) -> Response:
         )
     except RateLimited:
         message = _("Too many look-ups. Please wait an hour and try again, or call the office.")
-        return render(request, "public/track.html", {"values": values, "error": message}, 429)
+        return _track_page(request, values, error=message, status=429)
     if letter is None:
         message = _(
             "No letter matches this tracking number and query code. "
             "Please check both and try again."
         )
-        return render(request, "public/track.html", {"values": values, "error": message}, 404)
+        return _track_page(request, values, error=message, status=404)
     channel = await channels.get_channel(db_of(request), code=letter.channel)
-    response = render(request, "public/track.html",
-                      {"values": values, "letter": letter, "channel": channel})
-    response.headers["cache-control"] = "no-store"
-    return response
+    return _track_page(request, values, letter=letter, channel=channel)
 
 
 async def display(request: Request) -> Response:
@@ -214,8 +226,9 @@ async def challenge(request: Request) -> Response:
     settings = settings_of(request)
     if not settings.challenge_on:
         raise HTTPException(404)
-    return JSONResponse(antispam.challenge_dict(settings, clock_of(request)),
-                        headers={"cache-control": "no-store"})
+    return JSONResponse(
+        antispam.challenge_dict(settings, clock_of(request)), headers={"cache-control": "no-store"}
+    )
 
 
 async def healthz(request: Request) -> Response:

@@ -18,8 +18,8 @@ from mailbox.services import accounts
 from mailbox.services.errors import RateLimited
 from mailbox.web.common import (
     CsrfFailed,
-    clock_of,
     client_ip,
+    clock_of,
     db_of,
     read_form,
     render,
@@ -72,13 +72,14 @@ def _start_session(request: Request, token: str, target: str) -> Response:
 async def login(request: Request) -> Response:
     next_page = safe_next(request.query_params.get("next", "/staff"), "/staff")
     if request.method == "GET":
-        return render(request, "staff/login.html", {"next": next_page, "username": ""})
+        return render(request, "staff/login.html", {"next": next_page, "username": "", "error": ""})
     try:
         form = await read_form(request)
     except CsrfFailed:
         error = _("This page had expired. Please log in again.")
-        return render(request, "staff/login.html",
-                      {"next": next_page, "username": "", "error": error}, 400)
+        return render(
+            request, "staff/login.html", {"next": next_page, "username": "", "error": error}, 400
+        )
     username = form.get("username", "").strip()[:40]
     try:
         session = await accounts.log_in(
@@ -92,12 +93,20 @@ async def login(request: Request) -> Response:
         )
     except RateLimited:
         error = _("Too many failed logins. Please wait 15 minutes and try again.")
-        return render(request, "staff/login.html",
-                      {"next": next_page, "username": username, "error": error}, 429)
+        return render(
+            request,
+            "staff/login.html",
+            {"next": next_page, "username": username, "error": error},
+            429,
+        )
     except accounts.LoginFailed:
         error = _("The user name or password is wrong.")
-        return render(request, "staff/login.html",
-                      {"next": next_page, "username": username, "error": error}, 400)
+        return render(
+            request,
+            "staff/login.html",
+            {"next": next_page, "username": username, "error": error},
+            400,
+        )
     return _start_session(request, session.token, form.get("next", "/staff"))
 
 
@@ -118,21 +127,29 @@ async def setup(request: Request) -> Response:
     if not await accounts.setup_token_valid(db, clock=clock, token=token):
         raise HTTPException(404)
     if request.method == "GET":
-        return render(request, "staff/setup.html", {"values": {}, "error": ""})
+        return render(
+            request,
+            "staff/setup.html",
+            {"values": {"username": "", "display_name": ""}, "error": ""},
+        )
     form = await read_form(request)
-    values = {"username": form.get("username", "").strip(),
-              "display_name": form.get("display_name", "").strip()}
+    values = {
+        "username": form.get("username", "").strip(),
+        "display_name": form.get("display_name", "").strip(),
+    }
     password = form.get("password", "")
     if password != form.get("password_again", ""):
         error = _("The two passwords differ.")
         return render(request, "staff/setup.html", {"values": values, "error": error}, 400)
     try:
-        await accounts.complete_setup(
-            db, clock=clock, token=token, password=password, **values
-        )
+        await accounts.complete_setup(db, clock=clock, token=token, password=password, **values)
         session = await accounts.log_in(
-            db, settings=settings_of(request), clock=clock, username=values["username"],
-            password=password, client_ip=client_ip(request),
+            db,
+            settings=settings_of(request),
+            clock=clock,
+            username=values["username"],
+            password=password,
+            client_ip=client_ip(request),
             user_agent=request.headers.get("user-agent", ""),
         )
     except accounts.InvalidAccount as error:

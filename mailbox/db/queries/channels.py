@@ -25,8 +25,9 @@ _COLUMNS = "code, name, name_en, reply_days, intake_days, review_required, enabl
 
 
 def _channel(row: Row) -> ChannelRow:
-    return ChannelRow(**{**row, "review_required": bool(row["review_required"]),
-                         "enabled": bool(row["enabled"])})
+    return ChannelRow(
+        **{**row, "review_required": bool(row["review_required"]), "enabled": bool(row["enabled"])}
+    )
 
 
 async def list_channels(conn: Connection, *, enabled_only: bool = False) -> list[ChannelRow]:
@@ -38,8 +39,9 @@ async def list_channels(conn: Connection, *, enabled_only: bool = False) -> list
 
 
 async def get_channel(conn: Connection, *, code: str) -> ChannelRow | None:
-    row = await conn.fetch_one(f"SELECT {_COLUMNS} FROM channels WHERE code = :code",
-                               {"code": code})
+    row = await conn.fetch_one(
+        f"SELECT {_COLUMNS} FROM channels WHERE code = :code", {"code": code}
+    )
     return _channel(row) if row else None
 
 

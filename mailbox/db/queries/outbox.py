@@ -71,9 +71,7 @@ _CLAIM = {
 async def claim_due(
     conn: Connection, *, now: datetime, until: datetime, limit: int
 ) -> list[OutgoingMail]:
-    rows = await conn.fetch_all(
-        _CLAIM[conn.dialect], {"now": now, "until": until, "limit": limit}
-    )
+    rows = await conn.fetch_all(_CLAIM[conn.dialect], {"now": now, "until": until, "limit": limit})
     return sorted((OutgoingMail(**row) for row in rows), key=lambda mail: mail.id)
 
 
@@ -91,12 +89,11 @@ async def mark_failed(
     await conn.execute(
         "UPDATE outbox SET last_error = :error, claimed_until = NULL,"
         " send_after = COALESCE(:retry_at, send_after),"
-        " failed_at = CASE WHEN :give_up THEN :now ELSE NULL END WHERE id = :id",
+        " failed_at = :failed_at WHERE id = :id",
         {
             "error": error[:500],
             "retry_at": retry_at,
-            "give_up": retry_at is None,
-            "now": now,
+            "failed_at": now if retry_at is None else None,
             "id": outbox_id,
         },
     )

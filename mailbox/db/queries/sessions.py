@@ -29,8 +29,14 @@ async def create_session(
     await conn.execute(
         "INSERT INTO sessions (id, user_id, created_at, last_seen_at, expires_at, client_ip,"
         " user_agent) VALUES (:id, :user_id, :now, :now, :expires_at, :ip, :agent)",
-        {"id": session_id, "user_id": user_id, "now": now, "expires_at": expires_at,
-         "ip": client_ip, "agent": user_agent[:200]},
+        {
+            "id": session_id,
+            "user_id": user_id,
+            "now": now,
+            "expires_at": expires_at,
+            "ip": client_ip,
+            "agent": user_agent[:200],
+        },
     )
 
 

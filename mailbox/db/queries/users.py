@@ -150,6 +150,12 @@ async def audit(
     await conn.execute(
         "INSERT INTO audit_log (actor_user_id, action, target, data, client_ip, created_at)"
         " VALUES (:actor, :action, :target, :data, :ip, :now)",
-        {"actor": actor_user_id, "action": action, "target": target, "data": data,
-         "ip": client_ip, "now": now},
+        {
+            "actor": actor_user_id,
+            "action": action,
+            "target": target,
+            "data": data,
+            "ip": client_ip,
+            "now": now,
+        },
     )

@@ -1,0 +1,111 @@
+"""Receipt mail through the outbox and a real SMTP server: sent once, kept through outages."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import httpx
+from starlette.applications import Starlette
+
+from mailbox.app import create_app
+from mailbox.clock import FixedClock
+from mailbox.db.database import Database
+from mailbox.mail.transport import SmtpTransport
+from mailbox.mail.worker import deliver_due
+from mailbox.settings import Settings
+from tests.helpers import submit_and_read_receipt
+from tests.mail.conftest import SmtpServer
+
+
+def smtp_settings(settings: Settings, server: SmtpServer) -> Settings:
+    return replace(
+        settings,
+        smtp_host="127.0.0.1",
+        smtp_port=server.port,
+        mail_from="信箱 <mailbox@example.gov.cn>",
+    )
+
+
+async def test_the_receipt_arrives_with_the_tracking_number(
+    client: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    clock: FixedClock,
+    smtp_server: SmtpServer,
+) -> None:
+    number, code = await submit_and_read_receipt(client)
+    sent = await deliver_due(db, SmtpTransport(smtp_settings(settings, smtp_server)), clock)
+    assert sent == 1
+    [message] = smtp_server.messages
+    assert message["To"] == "zhang@example.com"
+    assert number in message["Subject"]
+    text = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert text is not None and html is not None
+    assert number in text.get_content() and code in text.get_content()
+    assert number in html.get_content() and "尊敬的张三丰" in text.get_content()
+    row = await db.fetch_one("SELECT sent_at, attempts FROM outbox")
+    assert row is not None and row["sent_at"] is not None and row["attempts"] == 1
+
+
+async def test_an_english_writer_gets_english_mail(
+    client: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    clock: FixedClock,
+    smtp_server: SmtpServer,
+) -> None:
+    client.cookies.set("mb_lang", "en")
+    number, _code = await submit_and_read_receipt(client)
+    await deliver_due(db, SmtpTransport(smtp_settings(settings, smtp_server)), clock)
+    [message] = smtp_server.messages
+    assert message["Subject"] == f"Your letter {number} has been received"
+
+
+async def test_smtp_outage_keeps_the_letter_and_sends_once_afterwards(
+    client: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    clock: FixedClock,
+    smtp_server: SmtpServer,
+) -> None:
+    transport = SmtpTransport(smtp_settings(settings, smtp_server))
+    smtp_server.stop()
+    number, _code = await submit_and_read_receipt(client)  # the citizen sees no error
+    assert await db.fetch_value("SELECT COUNT(*) FROM letters") == 1
+    assert await deliver_due(db, transport, clock) == 0
+    row = await db.fetch_one("SELECT attempts, last_error, sent_at FROM outbox")
+    assert row is not None and row["attempts"] == 1 and row["sent_at"] is None
+    assert row["last_error"]
+    smtp_server.start()
+    assert await deliver_due(db, transport, clock) == 0  # not due again yet: backoff
+    clock.advance(seconds=31)
+    assert await deliver_due(db, transport, clock) == 1
+    clock.advance(hours=2)
+    assert await deliver_due(db, transport, clock) == 0
+    assert [m["Subject"] for m in smtp_server.messages] == [f"您的来信（编号{number}）已收到"]
+
+
+async def test_the_worker_in_the_server_sends_without_being_asked(
+    settings: Settings, clock: FixedClock, smtp_server: SmtpServer
+) -> None:
+    app: Starlette = create_app(smtp_settings(settings, smtp_server), clock=clock)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            number, _code = await submit_and_read_receipt(client)
+        for _ in range(100):
+            if smtp_server.messages:
+                break
+            await asyncio.sleep(0.05)
+    assert len(smtp_server.messages) == 1 and number in smtp_server.messages[0]["Subject"]
+
+
+async def test_mail_waits_in_the_outbox_without_smtp_settings(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await submit_and_read_receipt(client)
+    receipt_row = await db.fetch_one("SELECT sent_at, attempts FROM outbox")
+    assert receipt_row is not None and receipt_row["sent_at"] is None
+    assert receipt_row["attempts"] == 0
