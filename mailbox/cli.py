@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 
-from mailbox import __version__
+from mailbox import __version__, i18n
 from mailbox.auth.roles import Role
 from mailbox.clock import SystemClock
 from mailbox.db import migrate as migrations
@@ -221,6 +222,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Messages follow the administrator's terminal: Chinese under a zh_* locale, else English.
+    language = os.environ.get("LC_ALL") or os.environ.get("LANG", "")
+    i18n.set_locale("zh_CN" if language.startswith("zh") else "en")
     args = parser().parse_args(argv)
     try:
         settings = load_settings()

@@ -38,12 +38,13 @@ def _altcha_key(settings: Settings) -> str:
     return hmac.new(settings.secret_key.encode(), b"altcha", hashlib.sha256).hexdigest()
 
 
-def challenge_dict(settings: Settings, clock: Clock) -> dict[str, Any]:
+def challenge_dict(settings: Settings) -> dict[str, Any]:
+    # The library checks expiry against the real time, so the real time sets it too.
     challenge = create_challenge(
         ALGORITHM,
         COST,
         hmac_secret=_altcha_key(settings),
-        expires_at=clock.now() + CHALLENGE_LIFETIME,
+        expires_at=int(time.time() + CHALLENGE_LIFETIME.total_seconds()),
     )
     data: dict[str, Any] = challenge.to_dict()
     return data

@@ -227,7 +227,7 @@ async def challenge(request: Request) -> Response:
     if not settings.challenge_on:
         raise HTTPException(404)
     return JSONResponse(
-        antispam.challenge_dict(settings, clock_of(request)), headers={"cache-control": "no-store"}
+        antispam.challenge_dict(settings), headers={"cache-control": "no-store"}
     )
 
 
