@@ -16,10 +16,11 @@ from mailbox.db import migrate
 from mailbox.db.database import open_database
 from mailbox.mail.transport import SmtpTransport
 from mailbox.mail.worker import run_worker
+from mailbox.services.housekeeping import run_housekeeping
 from mailbox.settings import ROOT, Settings, load_settings
 from mailbox.templating import create_environment
 from mailbox.web import errors, public, staff
-from mailbox.web.middleware import LocaleAndHeaders
+from mailbox.web.middleware import BodyLimit, LocaleAndHeaders
 
 
 class SchemaOutdated(RuntimeError):
@@ -40,18 +41,22 @@ def create_app(
         db = open_database(settings.database_url)
         await db.connect()
         app.state.db = db
-        worker = None
+        tasks = [asyncio.create_task(run_housekeeping(db, app.state.clock))]
         if run_mail_worker and settings.smtp_configured:
-            worker = asyncio.create_task(
-                run_worker(db, SmtpTransport(settings), app.state.clock, app.state.outbox_wakeup)
+            tasks.append(
+                asyncio.create_task(
+                    run_worker(
+                        db, SmtpTransport(settings), app.state.clock, app.state.outbox_wakeup
+                    )
+                )
             )
         try:
             yield
         finally:
-            if worker:
-                worker.cancel()
+            for task in tasks:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+                    await task
             await db.close()
 
     app = Starlette(
@@ -60,7 +65,7 @@ def create_app(
             *staff.routes,
             Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         ],
-        middleware=[Middleware(LocaleAndHeaders)],
+        middleware=[Middleware(LocaleAndHeaders), Middleware(BodyLimit)],
         exception_handlers=errors.handlers,
         lifespan=lifespan,
     )

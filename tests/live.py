@@ -38,7 +38,10 @@ def server_environment(database_url: str, data_dir: Path, **settings: str) -> di
 
 def migrate(env: dict[str, str]) -> None:
     subprocess.run(
-        [sys.executable, "-m", "mailbox", "migrate"], cwd=ROOT, env=env, check=True,
+        [sys.executable, "-m", "mailbox", "migrate"],
+        cwd=ROOT,
+        env=env,
+        check=True,
         capture_output=True,
     )
 
@@ -52,8 +55,10 @@ def running_server(
     output = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
         [sys.executable, "-m", "mailbox", "serve", "--port", str(port), *args],
-        cwd=ROOT, env={**env, "MAILBOX_BASE_URL": f"http://127.0.0.1:{port}"},
-        stdout=output, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env={**env, "MAILBOX_BASE_URL": f"http://127.0.0.1:{port}"},
+        stdout=output,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:

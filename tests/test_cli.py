@@ -12,8 +12,14 @@ from tests.live import ROOT, server_environment
 
 def run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mailbox", *args], cwd=ROOT, env=env, input=stdin,
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-m", "mailbox", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -23,17 +29,39 @@ async def test_departments_users_and_channels(database_url: str, tmp_path: Path)
     again = run(env, "department", "add", "radio", "重复")
     assert again.returncode == 2 and "radio" in again.stderr
 
-    made = run(env, "create-user", "li", "--role", "handler", "--role", "reviewer",
-               "--department", "radio", "--password-stdin", stdin="a long password\n")
+    made = run(
+        env,
+        "create-user",
+        "li",
+        "--role",
+        "handler",
+        "--role",
+        "reviewer",
+        "--department",
+        "radio",
+        "--password-stdin",
+        stdin="a long password\n",
+    )
     assert made.returncode == 0, made.stderr
-    no_department = run(env, "create-user", "wu", "--role", "handler", "--password-stdin",
-                        stdin="a long password\n")
+    no_department = run(
+        env, "create-user", "wu", "--role", "handler", "--password-stdin", stdin="a long password\n"
+    )
     assert no_department.returncode == 2 and "department" in no_department.stderr
     short = run(env, "create-user", "zhao", "--role", "admin", "--password-stdin", stdin="short\n")
     assert short.returncode == 2 and "10" in short.stderr
 
-    changed = run(env, "channel", "set", "consult", "--name", "政策咨询", "--reply-days", "7",
-                  "--no-review", "--disable")
+    changed = run(
+        env,
+        "channel",
+        "set",
+        "consult",
+        "--name",
+        "政策咨询",
+        "--reply-days",
+        "7",
+        "--no-review",
+        "--disable",
+    )
     assert changed.returncode == 0, changed.stderr
     assert run(env, "channel", "set", "nothing").returncode == 2
     assert run(env, "channel", "set", "consult", "--reply-days", "0").returncode == 2

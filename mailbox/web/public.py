@@ -7,7 +7,7 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from mailbox.db.queries import channels, outbox
@@ -221,19 +221,13 @@ async def display(request: Request) -> Response:
 
 
 async def challenge(request: Request) -> Response:
-    from starlette.responses import JSONResponse
-
     settings = settings_of(request)
     if not settings.challenge_on:
         raise HTTPException(404)
-    return JSONResponse(
-        antispam.challenge_dict(settings), headers={"cache-control": "no-store"}
-    )
+    return JSONResponse(antispam.challenge_dict(settings), headers={"cache-control": "no-store"})
 
 
 async def healthz(request: Request) -> Response:
-    from starlette.responses import JSONResponse
-
     value = await db_of(request).fetch_value("SELECT 1")
     return JSONResponse({"status": "ok" if value == 1 else "error"})
 

@@ -6,7 +6,8 @@ are only set up for tests that run.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,26 +45,27 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-def start_server(
+@contextmanager
+def started_server(
     tmp_path_factory: pytest.TempPathFactory, name: str, **settings: str
-) -> Iterator[str]:
-    """A migrated SQLite database in a fresh folder and a `serve` process on loopback."""
+) -> Iterator[tuple[str, Path]]:
+    """A migrated SQLite database in a fresh folder and a `serve` process on loopback:
+    the server's base URL and the database file."""
     folder = tmp_path_factory.mktemp(name)
-    env = server_environment(
-        f"sqlite+aiosqlite:///{folder / 'mailbox.sqlite3'}",
-        folder / "var",
-        org_name="测试厅",
-        **settings,
-    )
+    database = folder / "mailbox.sqlite3"
+    env = server_environment(f"sqlite+aiosqlite:///{database}", folder / "var", org_name="测试厅")
+    # Set afterwards: server_environment(spam_challenge=...) collides with its own default.
+    env.update({f"MAILBOX_{key.upper()}": value for key, value in settings.items()})
     migrate(env)
     with running_server(env, "--no-worker", log=folder / "server.log") as url:
-        yield url
+        yield url, database
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The shared server, with the spam challenge off (server_environment's default)."""
-    yield from start_server(tmp_path_factory, "browser-server")
+    with started_server(tmp_path_factory, "browser-server") as (url, _database):
+        yield url
 
 
 def _context(browser: Browser, base_url: str, options: dict[str, object]) -> BrowserContext:
@@ -93,7 +95,7 @@ def page(browser: Browser, server: str) -> Iterator[Page]:
 
 
 @pytest.fixture
-def new_page(browser: Browser) -> Iterator[object]:
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     """Opens pages on any server: new_page(base_url, **context options)."""
     contexts: list[BrowserContext] = []
 

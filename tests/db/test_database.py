@@ -45,10 +45,13 @@ async def test_timestamps_come_back_as_aware_datetimes(db: Database) -> None:
         )
     stored = await db.fetch_value("SELECT created_at FROM departments")
     assert stored == moment and stored.tzinfo is not None
-    assert await db.fetch_value(
-        "SELECT COUNT(*) FROM departments WHERE created_at < :later",
-        {"later": moment + timedelta(microseconds=1)},
-    ) == 1
+    assert (
+        await db.fetch_value(
+            "SELECT COUNT(*) FROM departments WHERE created_at < :later",
+            {"later": moment + timedelta(microseconds=1)},
+        )
+        == 1
+    )
 
 
 async def test_concurrent_transactions_commit_together_and_fail_alone(db: Database) -> None:

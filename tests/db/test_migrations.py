@@ -90,14 +90,21 @@ async def test_the_app_refuses_an_outdated_schema(tmp_path: Path) -> None:
 def test_serve_refuses_an_outdated_schema_with_a_clear_message(tmp_path: Path) -> None:
     env = server_environment(f"sqlite+aiosqlite:///{tmp_path / 'new.sqlite3'}", tmp_path)
     result = subprocess.run(
-        [sys.executable, "-m", "mailbox", "serve", "--port", "1"], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "-m", "mailbox", "serve", "--port", "1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 2
     assert "python -m mailbox migrate" in result.stderr
 
 
-def test_a_failing_migration_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failing_migration_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     broken = tmp_path / "migrations"
     broken.mkdir()
     for path in migrate.MIGRATIONS.iterdir():

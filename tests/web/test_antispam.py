@@ -90,9 +90,12 @@ async def test_without_scripts_a_letter_is_accepted_after_a_pause(
     for _ in range(3):
         assert (await post(browser, form_stamp=old_stamp(settings, 60))).status_code == 303
     assert (await post(browser, form_stamp=old_stamp(settings, 60))).status_code == 429
-    assert await guarded.state.db.fetch_value(
-        "SELECT COUNT(*) FROM letters WHERE challenge = 'fallback'"
-    ) == 3
+    assert (
+        await guarded.state.db.fetch_value(
+            "SELECT COUNT(*) FROM letters WHERE challenge = 'fallback'"
+        )
+        == 3
+    )
 
 
 async def test_a_made_up_stamp_is_refused(browser: httpx.AsyncClient) -> None:

@@ -140,3 +140,31 @@ async def test_every_post_route_is_covered_by_the_csrf_test(app: Starlette) -> N
         "/staff/logout",
         "/setup/{token}",
     }
+
+
+async def test_login_never_redirects_off_site(app: Starlette, client: httpx.AsyncClient) -> None:
+    await make_user(app)
+    token = await csrf_token(client, "/staff/login")
+    response = await client.post(
+        "/staff/login",
+        data={
+            "username": "clerk",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "//evil.example/phish",
+        },
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/staff"
+
+
+async def test_housekeeping_removes_old_counters_and_dead_sessions(
+    app: Starlette, client: httpx.AsyncClient, clock: FixedClock, db: Database
+) -> None:
+    from mailbox.services.housekeeping import tidy
+
+    await make_user(app)
+    await log_in(client, "clerk", "wrong password!")
+    await log_in(client, "clerk", PASSWORD)
+    assert await tidy(db, clock) == (0, 0)
+    clock.advance(days=3)
+    assert await tidy(db, clock) == (2, 1)

@@ -151,3 +151,23 @@ async def test_english_page_when_the_browser_prefers_english(client: httpx.Async
     assert '<html lang="zh-CN"' in response.text and "网上咨询" in response.text
     token = await csrf_token(client)
     assert token
+
+
+async def test_an_oversized_body_is_refused_before_it_is_read(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    token = await csrf_token(client, "/write/consult")
+    response = await client.post(
+        "/write/consult", data={**GOOD_LETTER, "body": "字" * 200_000, "csrf_token": token}
+    )
+    assert response.status_code == 413
+    await assert_nothing_stored(db)
+
+
+async def test_pages_carry_security_headers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/")
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "same-origin"

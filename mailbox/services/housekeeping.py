@@ -1,0 +1,33 @@
+"""Periodic tidying: old rate-limit windows and dead sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from mailbox.clock import Clock
+from mailbox.db.database import Database, DatabaseUnavailable
+from mailbox.db.queries import ratelimits, sessions
+from mailbox.services.accounts import SESSION_IDLE
+
+log = logging.getLogger(__name__)
+KEEP_COUNTERS = timedelta(days=2)  # longer than the longest window
+
+
+async def tidy(db: Database, clock: Clock) -> tuple[int, int]:
+    """Delete expired counters and sessions; how many of each."""
+    now = clock.now()
+    async with db.transaction() as conn:
+        counters = await ratelimits.prune(conn, before=now - KEEP_COUNTERS)
+        dead = await sessions.delete_expired(conn, idle_before=now - SESSION_IDLE, now=now)
+    return counters, dead
+
+
+async def run_housekeeping(db: Database, clock: Clock, every: float = 3600.0) -> None:
+    while True:
+        try:
+            await tidy(db, clock)
+        except DatabaseUnavailable as error:
+            log.warning("housekeeping: database unavailable: %s", error)
+        await asyncio.sleep(every)
