@@ -31,8 +31,8 @@ def server_environment(database_url: str, data_dir: Path, **settings: str) -> di
         MAILBOX_SECRET_KEY=SECRET,
         MAILBOX_DATA_DIR=str(data_dir),
         MAILBOX_SPAM_CHALLENGE="off",
-        **{f"MAILBOX_{key.upper()}": value for key, value in settings.items()},
     )
+    env.update({f"MAILBOX_{key.upper()}": value for key, value in settings.items()})
     return env
 
 

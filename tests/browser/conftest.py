@@ -6,12 +6,13 @@ are only set up for tests that run.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from tests.live import migrate, running_server, server_environment
 
@@ -24,14 +25,14 @@ LAUNCH_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PHONE = {
+PHONE: dict[str, object] = {
     "viewport": {"width": 360, "height": 740},
     "is_mobile": True,
     "has_touch": True,
     "device_scale_factor": 2,
     "locale": "zh-CN",
 }
-DESKTOP = {"viewport": {"width": 1024, "height": 768}, "locale": "zh-CN"}
+DESKTOP: dict[str, object] = {"viewport": {"width": 1024, "height": 768}, "locale": "zh-CN"}
 TIMEOUT_MS = 10_000
 
 
@@ -53,9 +54,7 @@ def started_server(
     the server's base URL and the database file."""
     folder = tmp_path_factory.mktemp(name)
     database = folder / "mailbox.sqlite3"
-    env = server_environment(f"sqlite+aiosqlite:///{database}", folder / "var", org_name="测试厅")
-    # Set afterwards: server_environment(spam_challenge=...) collides with its own default.
-    env.update({f"MAILBOX_{key.upper()}": value for key, value in settings.items()})
+    env = server_environment(f"sqlite+aiosqlite:///{database}", folder / "var", **settings)
     migrate(env)
     with running_server(env, "--no-worker", log=folder / "server.log") as url:
         yield url, database
@@ -74,38 +73,60 @@ def _context(browser: Browser, base_url: str, options: dict[str, object]) -> Bro
     return context
 
 
+def _watch(page: Page, problems: list[str]) -> Page:
+    """Collect script errors and console errors (CSP violations, failed loads) of a page."""
+
+    def on_console(message: ConsoleMessage) -> None:
+        url = message.location.get("url", "")
+        # A page answered with 400 or 404 on purpose is reported as a failed load too; only
+        # the page's own files count (Chromium's /favicon.ico request does not: there is none).
+        failed_page = message.text.startswith("Failed to load resource") and not re.search(
+            r"//[^/]+/(static|altcha)/", url
+        )
+        if message.type == "error" and not failed_page:
+            problems.append(f"console: {message.text} ({url})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    return page
+
+
+def _open(browser: Browser, base_url: str, options: dict[str, object]) -> Iterator[Page]:
+    context = _context(browser, base_url, options)
+    problems: list[str] = []
+    try:
+        yield _watch(context.new_page(), problems)
+    finally:
+        context.close()
+    assert not problems, "the browser reported errors:\n" + "\n".join(problems)
+
+
 @pytest.fixture
 def phone_page(browser: Browser, server: str) -> Iterator[Page]:
     """A fresh 360x740 phone (no cookies) with Chinese as the browser's language."""
-    context = _context(browser, server, PHONE)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    yield from _open(browser, server, PHONE)
 
 
 @pytest.fixture
 def page(browser: Browser, server: str) -> Iterator[Page]:
     """A fresh desktop browser window (no cookies) with Chinese as the browser's language."""
-    context = _context(browser, server, DESKTOP)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+    yield from _open(browser, server, DESKTOP)
 
 
 @pytest.fixture
 def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
     """Opens pages on any server: new_page(base_url, **context options)."""
     contexts: list[BrowserContext] = []
+    problems: list[str] = []
 
     def make(base_url: str, **options: object) -> Page:
         context = _context(browser, base_url, {**DESKTOP, **options})
         contexts.append(context)
-        return context.new_page()
+        return _watch(context.new_page(), problems)
 
     try:
         yield make
     finally:
         for context in contexts:
             context.close()
+    assert not problems, "the browser reported errors:\n" + "\n".join(problems)
