@@ -8,7 +8,13 @@ STAMP := $(VENV)/.installed
 .PHONY: run test lint format messages clean
 
 $(STAMP): pyproject.toml
-	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed (Debian 12 has it: apt-get install python3)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+		rm -rf $(VENV); \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y -qq python3-venv >/dev/null; \
+		else echo "Please install python3-venv first: sudo apt-get install python3-venv"; exit 1; fi; \
+		$(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install --quiet --upgrade pip
 	$(PYTHON) deploy/requirements.py dev > $(VENV)/requirements.txt
 	$(BIN)/pip install --quiet -r $(VENV)/requirements.txt

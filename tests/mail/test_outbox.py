@@ -109,3 +109,15 @@ async def test_mail_waits_in_the_outbox_without_smtp_settings(
     receipt_row = await db.fetch_one("SELECT sent_at, attempts FROM outbox")
     assert receipt_row is not None and receipt_row["sent_at"] is None
     assert receipt_row["attempts"] == 0
+
+
+async def test_the_receipt_page_says_whether_the_mail_went_out(
+    client: httpx.AsyncClient, db: Database, settings: Settings, clock: FixedClock,
+    smtp_server: SmtpServer,
+) -> None:
+    from tests.helpers import post_letter
+
+    assert (await post_letter(client)).status_code == 303
+    await deliver_due(db, SmtpTransport(smtp_settings(settings, smtp_server)), clock)
+    receipt = await client.get("/receipt")
+    assert "回执邮件已发送给您" in receipt.text

@@ -171,3 +171,12 @@ async def test_pages_carry_security_headers(client: httpx.AsyncClient) -> None:
     assert "frame-ancestors 'none'" in policy
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["referrer-policy"] == "same-origin"
+
+
+async def test_the_receipt_says_mail_waits_while_smtp_is_not_configured(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await post_letter(client)).status_code == 303
+    receipt = await client.get("/receipt")
+    assert "本单位邮件服务可用后，将向您发送回执邮件" in receipt.text
+    assert receipt.headers["cache-control"] == "no-store"
