@@ -79,6 +79,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         proxy_headers=False,  # client addresses are resolved by MAILBOX_TRUSTED_PROXIES
         server_header=False,
+        access_log=args.access_log,
         log_level="info",
     )
     return 0
@@ -187,6 +188,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="server processes")
     serve.add_argument(
         "--no-worker", action="store_true", help="leave mail to `python -m mailbox worker`"
+    )
+    serve.add_argument(
+        "--access-log", action="store_true", help="log every request (nginx usually does)"
     )
     serve.set_defaults(run=cmd_serve)
     commands.add_parser("worker", help="send queued mail without serving").set_defaults(

@@ -1,10 +1,11 @@
-"""SQLite through aiosqlite: one writer that commits concurrent transactions together."""
+"""SQLite: reads through aiosqlite; one writer that commits concurrent transactions together."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from itertools import cycle
@@ -47,39 +48,81 @@ def sqlite_path(url: str) -> Path:
     return path if path.is_absolute() else ROOT / path
 
 
-async def _open(path: Path) -> aiosqlite.Connection:
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+    "PRAGMA busy_timeout=5000;"
+)
+
+
+async def _open_reader(path: Path) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES)
     conn.row_factory = _dict_row  # type: ignore[assignment]
-    # One hop for all the pragmas: every aiosqlite call is a trip to its thread.
-    await conn.executescript(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-        "PRAGMA busy_timeout=5000;"
-    )
+    await conn.executescript(PRAGMAS)  # one trip to its thread for all of them
     return conn
 
 
-class _Conn:
+def _open_writer(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        path, isolation_level=None, detect_types=sqlite3.PARSE_DECLTYPES, check_same_thread=False
+    )
+    conn.row_factory = _dict_row
+    conn.executescript(PRAGMAS)
+    return conn
+
+
+def _unavailable(error: sqlite3.OperationalError) -> Exception:
+    if "locked" in str(error) or "busy" in str(error):
+        return DatabaseUnavailable(str(error))
+    return error
+
+
+class _Reader:
+    """A read connection: every call is one trip to aiosqlite's thread."""
+
     dialect: Dialect = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 
     async def execute(self, sql: str, params: Params = None) -> int:
-        try:
-            cursor = await self._conn.execute(sql, params or {})
-        except sqlite3.OperationalError as error:
-            if "locked" in str(error):
-                raise DatabaseUnavailable(str(error)) from error
-            raise
-        return cursor.rowcount
+        raise TypeError("writes go through Database.transaction()")
 
     async def fetch_all(self, sql: str, params: Params = None) -> list[Row]:
-        return list(await self._conn.execute_fetchall(sql, params or {}))  # type: ignore[arg-type]
+        try:
+            rows = await self._conn.execute_fetchall(sql, params or {})
+        except sqlite3.OperationalError as error:
+            raise _unavailable(error) from error
+        return list(rows)  # type: ignore[arg-type]
 
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
-        async with self._conn.execute(sql, params or {}) as cursor:
-            row = await cursor.fetchone()
-            return row  # type: ignore[return-value]
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def fetch_value(self, sql: str, params: Params = None) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else next(iter(row.values()))
+
+
+class _Writer:
+    """Statements inside an open write transaction. They run on the event loop itself: the
+    transaction already holds SQLite's write lock, so a statement never waits and costs tens
+    of microseconds, less than a trip to another thread. Keep them small; batch work that
+    runs long belongs to the command line."""
+
+    dialect: Dialect = "sqlite"
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = None) -> int:
+        return self._conn.execute(sql, params or {}).rowcount
+
+    async def fetch_all(self, sql: str, params: Params = None) -> list[Row]:
+        return self._conn.execute(sql, params or {}).fetchall()
+
+    async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
+        rows = self._conn.execute(sql, params or {}).fetchall()
+        return rows[0] if rows else None
 
     async def fetch_value(self, sql: str, params: Params = None) -> Any:
         row = await self.fetch_one(sql, params)
@@ -87,16 +130,19 @@ class _Conn:
 
 
 class SQLiteDatabase:
-    """Writes are serialised on one connection: each request's transaction is a savepoint
-    inside a shared transaction, and whoever is waiting is committed together (one fsync),
-    each request answered only after its own commit. Reads use their own connections."""
+    """All writes share one connection. Each request's transaction is a savepoint inside a
+    shared transaction; whoever finished meanwhile is committed together (one fsync for
+    many), each request answered only after its own commit, and a failing one rolled back to
+    its savepoint alone. BEGIN (which may wait for another process) and COMMIT (which waits
+    for the disk) run in the writer's own thread; reads use their own connections."""
 
     dialect: Dialect = "sqlite"
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.path = sqlite_path(url)
-        self._writer: aiosqlite.Connection | None = None
+        self._writer: sqlite3.Connection | None = None
+        self._writer_thread = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._readers: list[aiosqlite.Connection] = []
         self._next_reader: Any = None
         self._lock = asyncio.Lock()
@@ -106,19 +152,30 @@ class SQLiteDatabase:
 
     async def connect(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await _open(self.path)
-        self._readers = [await _open(self.path) for _ in range(READERS)]
+        self._writer = await self._in_writer_thread(_open_writer, self.path)
+        self._readers = [await _open_reader(self.path) for _ in range(READERS)]
         self._next_reader = cycle(self._readers)
 
     async def close(self) -> None:
         if self._commit_task:
             await asyncio.gather(self._commit_task, return_exceptions=True)
-        for conn in [*self._readers, *([self._writer] if self._writer else [])]:
-            await conn.close()
+        for reader in self._readers:
+            await reader.close()
+        if self._writer is not None:
+            await self._in_writer_thread(self._writer.close)
+        self._writer_thread.shutdown()
         self._readers, self._writer = [], None
 
-    def _reader(self) -> _Conn:
-        return _Conn(next(self._next_reader))
+    async def _in_writer_thread(self, function: Any, *args: Any) -> Any:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._writer_thread, function, *args
+            )
+        except sqlite3.OperationalError as error:
+            raise _unavailable(error) from error
+
+    def _reader(self) -> _Reader:
+        return _Reader(next(self._next_reader))
 
     async def execute(self, sql: str, params: Params = None) -> int:
         async with self.transaction() as conn:
@@ -139,19 +196,19 @@ class SQLiteDatabase:
         writer = self._writer
         async with self._lock:
             if not self._open_transaction:
-                await _Conn(writer).execute("BEGIN IMMEDIATE")
+                await self._in_writer_thread(writer.execute, "BEGIN IMMEDIATE")
                 self._open_transaction = True
-            await writer.execute("SAVEPOINT request")
+            writer.execute("SAVEPOINT request")
             try:
-                yield _Conn(writer)
+                yield _Writer(writer)
             except BaseException:
-                await writer.execute("ROLLBACK TO request")
-                await writer.execute("RELEASE request")
+                writer.execute("ROLLBACK TO request")
+                writer.execute("RELEASE request")
                 if not self._waiting:
-                    await writer.execute("ROLLBACK")
+                    writer.execute("ROLLBACK")
                     self._open_transaction = False
                 raise
-            await writer.execute("RELEASE request")
+            writer.execute("RELEASE request")
             committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
             self._waiting.append(committed)
             if self._commit_task is None:
@@ -162,14 +219,15 @@ class SQLiteDatabase:
         # Queued behind the requests already waiting for the lock (asyncio.Lock is fair),
         # so under load one COMMIT covers all of them.
         assert self._writer is not None
+        writer = self._writer
         async with self._lock:
             waiting, self._waiting = self._waiting, []
             self._commit_task = None
             try:
-                await self._writer.execute("COMMIT")
+                await self._in_writer_thread(writer.execute, "COMMIT")
             except BaseException as error:
-                if self._writer.in_transaction:
-                    await self._writer.execute("ROLLBACK")
+                if writer.in_transaction:
+                    writer.execute("ROLLBACK")
                 for future in waiting:
                     future.set_exception(DatabaseUnavailable(f"commit failed: {error}"))
             else:

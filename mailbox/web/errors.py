@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from mailbox.db.database import DatabaseUnavailable
@@ -71,6 +71,11 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
     return error_page(request, 503)
 
 
+async def client_gone(request: Request, exc: Exception) -> Response:
+    # The browser went away mid-request: nothing to show and nothing went wrong here.
+    return Response(status_code=400)
+
+
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     return error_page(request, 500)
@@ -80,5 +85,6 @@ handlers = {
     HTTPException: http_error,
     RateLimited: rate_limited,
     DatabaseUnavailable: database_unavailable,
+    ClientDisconnect: client_gone,
     Exception: server_error,
 }

@@ -112,7 +112,10 @@ async def test_mail_waits_in_the_outbox_without_smtp_settings(
 
 
 async def test_the_receipt_page_says_whether_the_mail_went_out(
-    client: httpx.AsyncClient, db: Database, settings: Settings, clock: FixedClock,
+    client: httpx.AsyncClient,
+    db: Database,
+    settings: Settings,
+    clock: FixedClock,
     smtp_server: SmtpServer,
 ) -> None:
     from tests.helpers import post_letter

@@ -180,3 +180,35 @@ async def test_the_receipt_says_mail_waits_while_smtp_is_not_configured(
     receipt = await client.get("/receipt")
     assert "本单位邮件服务可用后，将向您发送回执邮件" in receipt.text
     assert receipt.headers["cache-control"] == "no-store"
+
+
+async def test_a_browser_that_goes_away_mid_post_is_not_an_error(
+    app: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    from starlette.types import Message
+
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/write/consult",
+        "raw_path": b"/write/consult",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("203.0.113.7", 1),
+        "server": ("t", 80),
+        "headers": [(b"content-type", b"application/x-www-form-urlencoded")],
+    }
+    await app(scope, receive, send)  # type: ignore[operator]
+    assert sent[0]["status"] == 400
+    assert not [record for record in caplog.records if record.levelname == "ERROR"]
