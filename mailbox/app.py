@@ -16,6 +16,7 @@ from mailbox.db import migrate
 from mailbox.db.database import open_database
 from mailbox.mail.transport import SmtpTransport
 from mailbox.mail.worker import run_worker
+from mailbox.services.channels import ChannelDirectory
 from mailbox.services.housekeeping import run_housekeeping
 from mailbox.settings import ROOT, Settings, load_settings
 from mailbox.templating import create_environment
@@ -41,6 +42,7 @@ def create_app(
         db = open_database(settings.database_url)
         await db.connect()
         app.state.db = db
+        app.state.channels = ChannelDirectory(db)
         tasks = [asyncio.create_task(run_housekeeping(db, app.state.clock))]
         if run_mail_worker and settings.smtp_configured:
             tasks.append(

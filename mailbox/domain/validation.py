@@ -17,6 +17,7 @@ FIELDS = ("title", "body", "name", "phone", "email", "address", "publish_consent
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+_DROP_ALLOWED = str.maketrans("", "", "\n\t")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 
 
@@ -37,9 +38,11 @@ def clean_text(raw: str, *, multiline: bool = False) -> str:
     """NFC, no control characters (newlines kept where allowed), trimmed."""
     text = unicodedata.normalize("NFC", raw.replace("\r\n", "\n").replace("\r", "\n"))
     allowed = "\n\t" if multiline else ""
-    text = "".join(
-        ch for ch in text if ch in allowed or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
-    )
+    # Fast path: almost every letter is printable text, and the check runs in C.
+    if not (text.translate(_DROP_ALLOWED) if multiline else text).isprintable():
+        text = "".join(
+            ch for ch in text if ch in allowed or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+        )
     return text.strip()
 
 

@@ -8,6 +8,13 @@ from typing import Any
 from jinja2 import Environment
 
 from mailbox import i18n
+from mailbox.i18n import N_
+from mailbox.settings import Settings
+
+# The subject of each kind of mail; formatted with the mail's context.
+SUBJECTS = {
+    "receipt": N_("Your letter %(tracking_no)s has been received"),
+}
 
 
 @dataclass(frozen=True)
@@ -18,18 +25,18 @@ class RenderedMail:
 
 
 def render_mail(
-    env: Environment, name: str, *, locale: str, subject: str, **context: Any
+    env: Environment, settings: Settings, *, kind: str, locale: str, context: dict[str, Any]
 ) -> RenderedMail:
-    """Render `email/{name}.txt` and `.html`; `subject` is a msgid translated here."""
+    """Render `email/{kind}.txt` and `.html` in the given language."""
     previous = i18n.get_locale()
     i18n.set_locale(locale)
     try:
-        values = {"subject": i18n.gettext(subject, **context.get("subject_values", {}))}
-        values.update(context)
+        subject = i18n.gettext(SUBJECTS[kind]) % context
+        values = {**context, "subject": subject, "settings": settings}
         return RenderedMail(
-            subject=values["subject"],
-            body_text=env.get_template(f"email/{name}.txt").render(values),
-            body_html=env.get_template(f"email/{name}.html").render(values),
+            subject=subject,
+            body_text=env.get_template(f"email/{kind}.txt").render(values),
+            body_html=env.get_template(f"email/{kind}.html").render(values),
         )
     finally:
         i18n.set_locale(previous)

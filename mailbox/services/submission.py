@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jinja2 import Environment
-
 from mailbox.clock import Clock
 from mailbox.db.database import Database
 from mailbox.db.queries import letters, outbox
@@ -13,8 +11,6 @@ from mailbox.db.queries.channels import ChannelRow
 from mailbox.domain.codes import hash_query_code, new_query_code, new_tracking_no
 from mailbox.domain.states import LetterState, Source
 from mailbox.domain.validation import LetterInput
-from mailbox.i18n import N_
-from mailbox.mail.render import render_mail
 from mailbox.services.limits import count_hit
 from mailbox.settings import Settings
 
@@ -32,7 +28,6 @@ class Receipt:
 async def submit_letter(
     db: Database,
     *,
-    env: Environment,
     settings: Settings,
     clock: Clock,
     channel: ChannelRow,
@@ -47,24 +42,6 @@ async def submit_letter(
     query_code = new_query_code()
     for _attempt in range(TRACKING_NO_TRIES):
         tracking_no = new_tracking_no(now.astimezone(settings.tz).date())
-        # Rendered before the transaction: the single SQLite writer should not wait on Jinja.
-        mail = (
-            render_mail(
-                env,
-                "receipt",
-                locale=locale,
-                subject=N_("Your letter %(tracking_no)s has been received"),
-                subject_values={"tracking_no": tracking_no},
-                settings=settings,
-                channel_name=channel.display_name(locale),
-                letter=letter,
-                tracking_no=tracking_no,
-                query_code=query_code,
-                submitted_at=now,
-            )
-            if letter.email
-            else None
-        )
         async with db.transaction() as conn:
             if source is Source.WEB:
                 await count_hit(
@@ -103,14 +80,19 @@ async def submit_letter(
                 data={"source": str(source), "channel": channel.code},
             )
             outbox_id = None
-            if mail:
+            if letter.email:
                 outbox_id = await outbox.enqueue(
                     conn,
                     kind="receipt",
                     recipient=letter.email,
-                    subject=mail.subject,
-                    body_text=mail.body_text,
-                    body_html=mail.body_html,
+                    locale=locale,
+                    context={
+                        "name": letter.name,
+                        "title": letter.title,
+                        "channel_name": channel.display_name(locale),
+                        "tracking_no": tracking_no,
+                        "query_code": query_code,
+                    },
                     now=now,
                     letter_id=letter_id,
                 )

@@ -16,6 +16,7 @@ from mailbox.auth.tokens import csrf_token_valid, new_csrf_token
 from mailbox.clock import Clock
 from mailbox.db.database import Database
 from mailbox.i18n import get_locale
+from mailbox.services.channels import ChannelDirectory
 from mailbox.settings import Settings
 
 CSRF_COOKIE = "mb_csrf"
@@ -36,6 +37,11 @@ def settings_of(request: Request) -> Settings:
 def db_of(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
+
+
+def channels_of(request: Request) -> ChannelDirectory:
+    directory: ChannelDirectory = request.app.state.channels
+    return directory
 
 
 def clock_of(request: Request) -> Clock:

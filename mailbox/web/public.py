@@ -20,10 +20,10 @@ from mailbox.services.submission import submit_letter
 from mailbox.services.tracking import look_up
 from mailbox.web.common import (
     CsrfFailed,
+    channels_of,
     client_ip,
     clock_of,
     db_of,
-    env_of,
     read_form,
     render,
     safe_next,
@@ -52,16 +52,20 @@ def _track_page(
 
 
 def _receipts(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings_of(request).secret_key, salt="receipt")
+    state = request.app.state
+    if not hasattr(state, "receipts"):  # built once: its key derivation is not free
+        state.receipts = URLSafeTimedSerializer(settings_of(request).secret_key, salt="receipt")
+    serializer: URLSafeTimedSerializer = state.receipts
+    return serializer
 
 
 async def home(request: Request) -> Response:
-    enabled = await channels.list_channels(db_of(request), enabled_only=True)
+    enabled = await channels_of(request).enabled()
     return render(request, "public/home.html", {"channels": enabled})
 
 
 async def _enabled_channel(request: Request) -> channels.ChannelRow:
-    channel = await channels.get_channel(db_of(request), code=request.path_params["channel"])
+    channel = await channels_of(request).get(request.path_params["channel"])
     if channel is None or not channel.enabled:
         raise HTTPException(404)
     return channel
@@ -116,7 +120,6 @@ async def write_submit(request: Request) -> Response:
             await antispam.spend(db_of(request), settings, clock_of(request), address, spam_check)
         receipt = await submit_letter(
             db_of(request),
-            env=env_of(request),
             settings=settings,
             clock=clock_of(request),
             channel=channel,
@@ -205,7 +208,7 @@ async def track(request: Request) -> Response:
             "Please check both and try again."
         )
         return _track_page(request, values, error=message, status=404)
-    channel = await channels.get_channel(db_of(request), code=letter.channel)
+    channel = await channels_of(request).get(letter.channel)
     return _track_page(request, values, letter=letter, channel=channel)
 
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mailbox.db.queries import channels, letters, outbox
+from mailbox.db.queries import letters, outbox
 from mailbox.db.queries.users import UserRow
 from mailbox.domain.states import LetterState
 from mailbox.i18n import _
@@ -18,6 +18,7 @@ from mailbox.services import accounts
 from mailbox.services.errors import RateLimited
 from mailbox.web.common import (
     CsrfFailed,
+    channels_of,
     client_ip,
     clock_of,
     db_of,
@@ -162,7 +163,7 @@ async def dashboard(request: Request) -> Response:
     db = db_of(request)
     context = {
         "new_letters": await letters.list_by_state(db, state=LetterState.PENDING),
-        "channels": {row.code: row for row in await channels.list_channels(db)},
+        "channels": {row.code: row for row in await channels_of(request).all()},
         "outbox_backlog": await outbox.backlog(db),
         "mail_configured": settings_of(request).smtp_configured,
     }

@@ -45,8 +45,9 @@ async def test_the_receipt_arrives_with_the_tracking_number(
     assert text is not None and html is not None
     assert number in text.get_content() and code in text.get_content()
     assert number in html.get_content() and "尊敬的张三丰" in text.get_content()
-    row = await db.fetch_one("SELECT sent_at, attempts FROM outbox")
+    row = await db.fetch_one("SELECT sent_at, attempts, context FROM outbox")
     assert row is not None and row["sent_at"] is not None and row["attempts"] == 1
+    assert row["context"] == "{}"  # the query code is not kept once the mail is out
 
 
 async def test_an_english_writer_gets_english_mail(

@@ -43,3 +43,5 @@ def test_phone_forms() -> None:
 def test_control_and_format_characters_are_dropped() -> None:
     assert clean_text("a\x00b\u200bc\td") == "abcd"
     assert clean_text("a\x00b\n\tc", multiline=True) == "ab\n\tc"
+    assert clean_text("标题\n第二行\t") == "标题第二行"
+    assert clean_text("全角\u3000空格") == "全角\u3000空格"

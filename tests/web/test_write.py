@@ -43,7 +43,8 @@ async def test_a_good_letter_is_stored_with_event_and_receipt_mail(
     assert event is not None and event["kind"] == "submitted" and event["to_state"] == "pending"
     mail = await db.fetch_one("SELECT * FROM outbox")
     assert mail is not None and mail["recipient"] == "zhang@example.com"
-    assert number in mail["body_text"] and number in mail["body_html"]
+    assert mail["kind"] == "receipt" and mail["locale"] == "zh_CN"
+    assert number in mail["context"] and code.replace("-", "") in mail["context"]
 
 
 async def test_the_query_code_is_shown_once(client: httpx.AsyncClient) -> None:

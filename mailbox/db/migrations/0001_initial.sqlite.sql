@@ -123,11 +123,10 @@ CREATE INDEX replies_letter ON replies (letter_id, id);
 CREATE TABLE outbox (
     id            INTEGER PRIMARY KEY,
     letter_id     INTEGER REFERENCES letters (id),
-    kind          TEXT NOT NULL,
+    kind          TEXT NOT NULL,  -- the mail template: templates/email/{kind}.txt and .html
     recipient     TEXT NOT NULL,
-    subject       TEXT NOT NULL,
-    body_text     TEXT NOT NULL,
-    body_html     TEXT NOT NULL,
+    locale        TEXT NOT NULL,
+    context       TEXT NOT NULL,  -- JSON for the template; emptied once sent (it may hold a query code)
     created_at    TIMESTAMP NOT NULL,
     send_after    TIMESTAMP NOT NULL,
     claimed_until TIMESTAMP,

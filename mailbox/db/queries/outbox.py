@@ -1,9 +1,16 @@
-"""The mail outbox: written with the state change, claimed by workers, never sent twice."""
+"""The mail outbox: written with the state change, claimed by workers, never sent twice.
+
+A row holds what to render (template kind, language, JSON context), not the rendered mail:
+rendering is left to the worker, off the citizen's request, and the context is emptied once
+the mail is sent, since a receipt's context holds the query code in clear.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from mailbox.db.database import Connection
 
@@ -11,10 +18,10 @@ from mailbox.db.database import Connection
 @dataclass(frozen=True)
 class OutgoingMail:
     id: int
+    kind: str
     recipient: str
-    subject: str
-    body_text: str
-    body_html: str
+    locale: str
+    context: dict[str, Any]
     attempts: int
 
 
@@ -31,23 +38,21 @@ async def enqueue(
     *,
     kind: str,
     recipient: str,
-    subject: str,
-    body_text: str,
-    body_html: str,
+    locale: str,
+    context: dict[str, Any],
     now: datetime,
     letter_id: int | None = None,
 ) -> int:
     outbox_id: int = await conn.fetch_value(
-        "INSERT INTO outbox (letter_id, kind, recipient, subject, body_text, body_html,"
-        " created_at, send_after) VALUES (:letter_id, :kind, :recipient, :subject, :body_text,"
-        " :body_html, :now, :now) RETURNING id",
+        "INSERT INTO outbox (letter_id, kind, recipient, locale, context, created_at,"
+        " send_after) VALUES (:letter_id, :kind, :recipient, :locale, :context, :now, :now)"
+        " RETURNING id",
         {
             "letter_id": letter_id,
             "kind": kind,
             "recipient": recipient,
-            "subject": subject,
-            "body_text": body_text,
-            "body_html": body_html,
+            "locale": locale,
+            "context": json.dumps(context, ensure_ascii=False),
             "now": now,
         },
     )
@@ -59,12 +64,12 @@ _DUE = (
     " AND (claimed_until IS NULL OR claimed_until < :now) ORDER BY id LIMIT :limit"
 )
 # SKIP LOCKED lets several workers on PostgreSQL take disjoint batches; SQLite has one writer.
+_RETURNING = " RETURNING id, kind, recipient, locale, context, attempts"
 _CLAIM = {
-    "sqlite": f"UPDATE outbox SET claimed_until = :until, attempts = attempts + 1"
-    f" WHERE id IN ({_DUE}) RETURNING id, recipient, subject, body_text, body_html, attempts",
-    "postgresql": f"UPDATE outbox SET claimed_until = :until, attempts = attempts + 1"
-    f" WHERE id IN ({_DUE} FOR UPDATE SKIP LOCKED)"
-    " RETURNING id, recipient, subject, body_text, body_html, attempts",
+    "sqlite": "UPDATE outbox SET claimed_until = :until, attempts = attempts + 1"
+    f" WHERE id IN ({_DUE}){_RETURNING}",
+    "postgresql": "UPDATE outbox SET claimed_until = :until, attempts = attempts + 1"
+    f" WHERE id IN ({_DUE} FOR UPDATE SKIP LOCKED){_RETURNING}",
 }
 
 
@@ -72,12 +77,14 @@ async def claim_due(
     conn: Connection, *, now: datetime, until: datetime, limit: int
 ) -> list[OutgoingMail]:
     rows = await conn.fetch_all(_CLAIM[conn.dialect], {"now": now, "until": until, "limit": limit})
-    return sorted((OutgoingMail(**row) for row in rows), key=lambda mail: mail.id)
+    mails = [OutgoingMail(**{**row, "context": json.loads(row["context"])}) for row in rows]
+    return sorted(mails, key=lambda mail: mail.id)
 
 
 async def mark_sent(conn: Connection, *, outbox_id: int, now: datetime) -> None:
     await conn.execute(
-        "UPDATE outbox SET sent_at = :now, claimed_until = NULL, last_error = '' WHERE id = :id",
+        "UPDATE outbox SET sent_at = :now, claimed_until = NULL, last_error = '',"
+        " context = '{}' WHERE id = :id",
         {"now": now, "id": outbox_id},
     )
 
