@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -23,6 +23,15 @@ def format_datetime(value: datetime | None, tz: ZoneInfo, with_time: bool = True
     return f"{text} {local:%H:%M}" if with_time else text
 
 
+def format_deadline(value: datetime | str | None, tz: ZoneInfo) -> str:
+    """A deadline is the end of a working day (midnight after it): show that day, not the next.
+    Mail contexts carry it as ISO text."""
+    if value is None:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return format_datetime(moment - timedelta(seconds=1), tz, with_time=False)
+
+
 def create_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -38,6 +47,7 @@ def create_environment() -> Environment:
         newstyle=True,
     )
     env.filters["datetime"] = format_datetime
+    env.filters["deadline"] = format_deadline
     env.globals["current_locale"] = i18n.get_locale
     env.globals["html_lang"] = lambda: i18n.HTML_LANG[i18n.get_locale()]
     return env

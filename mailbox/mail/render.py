@@ -14,6 +14,9 @@ from mailbox.settings import Settings
 # The subject of each kind of mail; formatted with the mail's context.
 SUBJECTS = {
     "receipt": N_("Your letter %(tracking_no)s has been received"),
+    "accepted": N_("Your letter %(tracking_no)s has been accepted"),
+    "rejected": N_("Your letter %(tracking_no)s could not be accepted"),
+    "merged": N_("Your letter %(tracking_no)s is handled with an earlier one"),
 }
 
 

@@ -125,3 +125,29 @@ async def test_the_receipt_page_says_whether_the_mail_went_out(
     await deliver_due(db, SmtpTransport(smtp_settings(settings, smtp_server)), clock)
     receipt = await client.get("/receipt")
     assert "回执邮件已发送给您" in receipt.text
+
+
+async def test_decision_mails_render_in_the_writers_language(
+    app: Starlette,
+    db: Database,
+    settings: Settings,
+    clock: FixedClock,
+    smtp_server: SmtpServer,
+) -> None:
+    from mailbox.services import intake
+    from mailbox.services.transitions import Actor
+    from tests.services.conftest import add_department, new_letter
+
+    office = Actor(user_id=None, roles=frozenset({"dispatcher"}))
+    radio = await add_department(db, "radio", "无线电管理处")
+    accepted, rejected = await new_letter(app), await new_letter(app)
+    await intake.accept(
+        db, settings=settings, clock=clock, actor=office, tracking_no=accepted, department_id=radio
+    )
+    await intake.reject(db, clock=clock, actor=office, tracking_no=rejected, reason_code="not_ours")
+    await deliver_due(db, SmtpTransport(smtp_settings(settings, smtp_server)), clock)
+    subjects = {m["Subject"]: m for m in smtp_server.messages}
+    accept_mail = subjects[f"您的来信（编号{accepted}）已受理"].get_body(("plain",))
+    assert accept_mail is not None and "2026年10月13日前答复" in accept_mail.get_content()
+    reject_mail = subjects[f"您的来信（编号{rejected}）不予受理"].get_body(("plain",))
+    assert reject_mail is not None and "12345" in reject_mail.get_content()

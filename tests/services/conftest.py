@@ -1,0 +1,84 @@
+"""Letters and staff for the service tests, made through the real services."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from starlette.applications import Starlette
+
+from mailbox.db.database import Database
+from mailbox.db.queries import users
+from mailbox.domain.states import Source
+from mailbox.domain.validation import validate_letter
+from mailbox.services.submission import submit_letter
+from mailbox.services.transitions import Actor
+from tests.helpers import GOOD_LETTER
+
+
+async def new_letter(app: Starlette, channel: str = "consult", **fields: str) -> str:
+    letter, errors = validate_letter({**GOOD_LETTER, **fields})
+    assert letter is not None, errors
+    channel_row = await app.state.channels.get(channel)
+    receipt = await submit_letter(
+        app.state.db,
+        settings=app.state.settings,
+        clock=app.state.clock,
+        channel=channel_row,
+        letter=letter,
+        source=Source.WEB,
+        locale="zh_CN",
+        client_ip="203.0.113.1",
+        challenge="off",
+    )
+    return receipt.tracking_no
+
+
+async def add_department(db: Database, code: str, name: str) -> int:
+    async with db.transaction() as conn:
+        department_id = await users.add_department(
+            conn, code=code, name=name, now=datetime(2026, 1, 1, tzinfo=UTC)
+        )
+    assert department_id is not None
+    return department_id
+
+
+@pytest.fixture
+async def departments(db: Database) -> dict[str, int]:
+    return {
+        "radio": await add_department(db, "radio", "无线电管理处"),
+        "policy": await add_department(db, "policy", "政策法规处"),
+    }
+
+
+DISPATCHER = Actor(user_id=None, roles=frozenset({"dispatcher"}))
+
+
+@pytest.fixture
+async def dispatcher(db: Database) -> Actor:
+    async with db.transaction() as conn:
+        user_id = await users.create_user(
+            conn,
+            username="dispatch",
+            display_name="办公室",
+            password_hash="x",
+            roles=["dispatcher"],
+            department_id=None,
+            now=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    return Actor(user_id=user_id, roles=frozenset({"dispatcher"}))
+
+
+@pytest.fixture
+async def handler(db: Database, departments: dict[str, int]) -> Actor:
+    async with db.transaction() as conn:
+        user_id = await users.create_user(
+            conn,
+            username="handler",
+            display_name="经办人",
+            password_hash="x",
+            roles=["handler"],
+            department_id=departments["radio"],
+            now=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    return Actor(user_id=user_id, roles=frozenset({"handler"}), department_id=departments["radio"])
