@@ -49,6 +49,7 @@ class Settings:
     submit_limit: int = _setting(10, "Letters per client address per hour (0 = no limit).")
     track_limit: int = _setting(30, "Tracking lookups per client address per hour (0 = no limit).")
     login_limit: int = _setting(10, "Failed staff logins per address per 15 minutes (0 = off).")
+    rating_days: int = _setting(15, "Days after a reply during which the writer may rate it.")
     data_dir: str = _setting(
         "var",
         "Folder for files the app generates (the secret key), relative to the repository root.",
@@ -140,6 +141,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "submit_limit": _int,
     "track_limit": _int,
     "login_limit": _int,
+    "rating_days": _int,
 }
 
 

@@ -17,6 +17,7 @@ SUBJECTS = {
     "accepted": N_("Your letter %(tracking_no)s has been accepted"),
     "rejected": N_("Your letter %(tracking_no)s could not be accepted"),
     "merged": N_("Your letter %(tracking_no)s is handled with an earlier one"),
+    "replied": N_("We have replied to your letter %(tracking_no)s"),
 }
 
 

@@ -94,3 +94,4 @@ ALTER TABLE letters ADD COLUMN needs_follow_up BOOLEAN NOT NULL DEFAULT 0;
 ALTER TABLE letters ADD COLUMN rating_until TIMESTAMP;  -- end of the rating window
 CREATE INDEX letters_follow_up ON letters (needs_follow_up) WHERE needs_follow_up;
 CREATE INDEX letters_due ON letters (due_at) WHERE state IN ('assigned', 'review');
+ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';  -- for assignment and reminder mail

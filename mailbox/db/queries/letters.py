@@ -52,6 +52,8 @@ class LetterRow:
     due_at: datetime | None
     replied_at: datetime | None
     closed_at: datetime | None
+    needs_follow_up: bool
+    rating_until: datetime | None
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,13 @@ async def insert_event(
 
 
 def _letter(row: Any) -> LetterRow:
-    return LetterRow(**{**row, "publish_consent": bool(row["publish_consent"])})
+    return LetterRow(
+        **{
+            **row,
+            "publish_consent": bool(row["publish_consent"]),
+            "needs_follow_up": bool(row["needs_follow_up"]),
+        }
+    )
 
 
 async def get_letter_by_tracking_no(conn: Connection, *, tracking_no: str) -> LetterRow | None:
