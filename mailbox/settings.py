@@ -181,6 +181,9 @@ def load_settings(
             raise SettingsError(f"unknown setting {key}; see README for the list")
         values[name] = _PARSERS.get(name, _text)(key, raw.strip())
     settings = Settings(**values)
+    if settings.secret_key and len(settings.secret_key) < 32:
+        # It keys the query-code hashes: a short one leaves a copied database open to guessing.
+        raise SettingsError(f"{PREFIX}SECRET_KEY must be at least 32 characters long")
     if not settings.secret_key:
         settings = _with_generated_secret(settings)
     return settings

@@ -17,7 +17,8 @@ _NAME = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 @lru_cache(maxsize=1024)
 def rewrite(sql: str) -> tuple[str, tuple[str, ...]]:
-    """`WHERE id = :id AND x::text = :x` → (`WHERE id = $1 AND x::text = $2`, ("id", "x"))."""
+    """`WHERE id = :id AND x::text = :x` → (`WHERE id = $1 AND x::text = $2`, ("id", "x")).
+    String literals are not parsed: keep `:word` out of them (pass such text as a parameter)."""
     names: list[str] = []
 
     def number(match: re.Match[str]) -> str:
@@ -39,7 +40,14 @@ def dsn(url: str) -> str:
     return url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-_UNAVAILABLE = (OSError, asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError)
+# The server is down, restarting or full: a "try again" page, not an error page.
+_UNAVAILABLE = (
+    OSError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.AdminShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
 
 
 class _Conn:

@@ -146,7 +146,6 @@ class SQLiteDatabase:
         self._readers: list[aiosqlite.Connection] = []
         self._next_reader: Any = None
         self._lock = asyncio.Lock()
-        self._open_transaction = False
         self._waiting: list[asyncio.Future[None]] = []
         self._commit_task: asyncio.Task[None] | None = None
 
@@ -190,23 +189,34 @@ class SQLiteDatabase:
     async def fetch_value(self, sql: str, params: Params = None) -> Any:
         return await self._reader().fetch_value(sql, params)
 
+    async def _to_the_end(self, function: Any, *args: Any) -> Any:
+        """Run in the writer thread; if the caller is cancelled meanwhile, still wait until the
+        thread is done, so that the connection's state is known when the caller unwinds."""
+        task = asyncio.ensure_future(self._in_writer_thread(function, *args))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await asyncio.wait([task])
+            raise
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         assert self._writer is not None, "database not connected"
         writer = self._writer
         async with self._lock:
-            if not self._open_transaction:
-                await self._in_writer_thread(writer.execute, "BEGIN IMMEDIATE")
-                self._open_transaction = True
+            await self._to_the_end(_begin, writer)
             writer.execute("SAVEPOINT request")
             try:
                 yield _Writer(writer)
             except BaseException:
-                writer.execute("ROLLBACK TO request")
-                writer.execute("RELEASE request")
-                if not self._waiting:
-                    writer.execute("ROLLBACK")
-                    self._open_transaction = False
+                if writer.in_transaction:
+                    try:
+                        writer.execute("ROLLBACK TO request")
+                        writer.execute("RELEASE request")
+                    except sqlite3.Error:
+                        pass  # SQLite rolled back everything; the commit reports it to all
+                    if not self._waiting and writer.in_transaction:
+                        writer.execute("ROLLBACK")
                 raise
             writer.execute("RELEASE request")
             committed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -224,14 +234,29 @@ class SQLiteDatabase:
             waiting, self._waiting = self._waiting, []
             self._commit_task = None
             try:
-                await self._in_writer_thread(writer.execute, "COMMIT")
+                await self._to_the_end(writer.execute, "COMMIT")
             except BaseException as error:
+                done = isinstance(error, asyncio.CancelledError) and not writer.in_transaction
                 if writer.in_transaction:
                     writer.execute("ROLLBACK")
-                for future in waiting:
-                    future.set_exception(DatabaseUnavailable(f"commit failed: {error}"))
+                _settle(waiting, None if done else DatabaseUnavailable(f"commit failed: {error}"))
+                if isinstance(error, asyncio.CancelledError):
+                    raise
             else:
-                for future in waiting:
-                    future.set_result(None)
-            finally:
-                self._open_transaction = False
+                _settle(waiting, None)
+
+
+def _begin(conn: sqlite3.Connection) -> None:
+    # A BEGIN whose caller was cancelled still ran: the next request carries on in it.
+    if not conn.in_transaction:
+        conn.execute("BEGIN IMMEDIATE")
+
+
+def _settle(waiting: list[asyncio.Future[None]], error: Exception | None) -> None:
+    for future in waiting:
+        if future.done():  # its request was cancelled meanwhile
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

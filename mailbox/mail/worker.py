@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -15,7 +16,9 @@ from mailbox.db.queries.outbox import OutgoingMail
 log = logging.getLogger(__name__)
 
 BATCH = 20
-CLAIM_FOR = timedelta(minutes=5)  # a worker that dies mid-batch frees its claims after this
+# Renewed just before each send, and longer than one send can take (aiosmtplib gives up
+# after 30 s per step): a worker that died mid-batch frees its claims after this.
+CLAIM_FOR = timedelta(minutes=15)
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=1)
 MAX_ATTEMPTS = 40  # about a day and a half of retrying before giving up visibly
@@ -33,27 +36,43 @@ def retry_at(attempts: int, now: datetime) -> datetime | None:
 
 
 async def deliver_due(db: Database, transport: Transport, clock: Clock, batch: int = BATCH) -> int:
-    """Send what is due now; the number sent."""
+    """Send what is due now; the number sent. Each mail's claim is renewed just before it is
+    sent, so a slow batch cannot let a second worker send the same mail."""
+    token = secrets.token_hex(8)
     now = clock.now()
     async with db.transaction() as conn:
-        claimed = await outbox.claim_due(conn, now=now, until=now + CLAIM_FOR, limit=batch)
+        claimed = await outbox.claim_due(
+            conn, now=now, until=now + CLAIM_FOR, limit=batch, token=token
+        )
     sent = 0
     for mail in claimed:
+        async with db.transaction() as conn:
+            still_ours = await outbox.start_attempt(
+                conn,
+                outbox_id=mail.id,
+                token=token,
+                now=clock.now(),
+                until=clock.now() + CLAIM_FOR,
+            )
+        if not still_ours:
+            continue
+        attempts = mail.attempts + 1
         try:
             await transport.send(mail)
         except Exception as error:  # any SMTP or network failure: keep it, retry later
-            log.warning("mail %s failed (attempt %s): %s", mail.id, mail.attempts, error)
+            log.warning("mail %s failed (attempt %s): %s", mail.id, attempts, error)
             async with db.transaction() as conn:
                 await outbox.mark_failed(
                     conn,
                     outbox_id=mail.id,
+                    token=token,
                     error=f"{type(error).__name__}: {error}",
-                    retry_at=retry_at(mail.attempts, clock.now()),
+                    retry_at=retry_at(attempts, clock.now()),
                     now=clock.now(),
                 )
         else:
             async with db.transaction() as conn:
-                await outbox.mark_sent(conn, outbox_id=mail.id, now=clock.now())
+                await outbox.mark_sent(conn, outbox_id=mail.id, token=token, now=clock.now())
             sent += 1
     return sent
 

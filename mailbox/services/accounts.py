@@ -11,11 +11,16 @@ from mailbox.auth.roles import DEPARTMENT_ROLES, Role
 from mailbox.auth.tokens import new_token, token_hash
 from mailbox.clock import Clock
 from mailbox.db.database import Database
-from mailbox.db.queries import sessions, users
+from mailbox.db.queries import ratelimits, sessions, users
 from mailbox.db.queries.users import UserRow
 from mailbox.i18n import _
 from mailbox.services.errors import ServiceError
-from mailbox.services.limits import LOGIN_PER_USER, LOGIN_WINDOW, check_under, count_hit
+from mailbox.services.limits import (
+    LOGIN_PER_USER,
+    LOGIN_WINDOW,
+    address_bucket,
+    count_hit,
+)
 from mailbox.settings import Settings
 
 SETUP_TOKEN_LIFETIME = timedelta(hours=24)
@@ -152,20 +157,24 @@ async def log_in(
     client_ip: str,
     user_agent: str,
 ) -> StaffSession:
-    """A new session, or LoginFailed / RateLimited; only failures count towards the limit."""
+    """A new session, or LoginFailed / RateLimited. Every attempt is counted before the
+    password is checked (so a burst of parallel guesses cannot slip past the limit); a
+    successful login gives its count back, so only failures use up the allowance."""
     now = clock.now()
-    buckets = {f"login:{client_ip}": settings.login_limit, f"login-user:{username}": LOGIN_PER_USER}
-    for bucket, limit in buckets.items():
-        await check_under(db, bucket=bucket, limit=limit, now=now, window=LOGIN_WINDOW)
+    buckets = {
+        f"login:{address_bucket(client_ip)}": settings.login_limit,
+        f"login-user:{username}": LOGIN_PER_USER,
+    }
+    async with db.transaction() as conn:
+        for bucket, limit in buckets.items():
+            await count_hit(conn, bucket=bucket, limit=limit, now=now, window=LOGIN_WINDOW)
     user = await users.get_user_by_username(db, username=username)
     ok = await verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        async with db.transaction() as conn:
-            for bucket, limit in buckets.items():
-                await count_hit(
-                    conn, bucket=bucket, limit=limit or 10**9, now=now, window=LOGIN_WINDOW
-                )
         raise LoginFailed(username)
+    async with db.transaction() as conn:
+        for bucket in buckets:
+            await ratelimits.refund(conn, bucket=bucket, now=now, window=LOGIN_WINDOW)
     token = new_token()
     new_hash = await hash_password(password) if needs_rehash(user.password_hash) else None
     async with db.transaction() as conn:

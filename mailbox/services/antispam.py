@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from altcha import create_challenge, verify_solution
@@ -15,7 +17,8 @@ from itsdangerous import BadSignature, TimestampSigner
 from mailbox.clock import Clock
 from mailbox.db.database import Database
 from mailbox.i18n import _
-from mailbox.services.limits import count_hit
+from mailbox.services.errors import RateLimited
+from mailbox.services.limits import address_bucket, count_hit
 from mailbox.settings import Settings
 
 HONEYPOT = "website"  # hidden from people by CSS; bots fill it in
@@ -24,7 +27,6 @@ COST = 5_000  # about half a second in a phone's browser, a millisecond to verif
 CHALLENGE_LIFETIME = timedelta(minutes=30)
 FALLBACK_MIN_SECONDS = 3  # a person without scripts takes longer than this to write a letter
 FALLBACK_PER_HOUR = 3  # per address: the fallback proves less, so it gets less
-SPENT_WINDOW = timedelta(days=1)  # longer than a challenge lives, so a solution works once
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ class SpamCheck:
     kind: str  # "pow" or "fallback"
     error: str | None
     spent: str = ""  # the solved challenge's signature, to be spent once
+    expires_at: datetime | None = None
 
 
 def _altcha_key(settings: Settings) -> str:
@@ -58,15 +61,27 @@ def check(settings: Settings, form: dict[str, str]) -> SpamCheck:
     payload = form.get("altcha", "")
     if payload:
         result = verify_solution(payload, _altcha_key(settings))
-        if not result.verified:
+        challenge = _signed_challenge(payload) if result.verified else None
+        if challenge is None:
             return SpamCheck("pow", _("The automatic check did not pass. Please send again."))
-        return SpamCheck("pow", None, spent=hashlib.sha256(payload.encode()).hexdigest())
+        # Spent by the challenge's signature, not the payload's text, which can be re-encoded.
+        return SpamCheck("pow", None, spent=challenge[0], expires_at=challenge[1])
     age = _stamp_age(settings, form.get("form_stamp", ""))
     if age is None or age < FALLBACK_MIN_SECONDS:
         return SpamCheck(
             "fallback", _("Please take a few seconds to check your letter, then send it again.")
         )
     return SpamCheck("fallback", None)
+
+
+def _signed_challenge(payload: str) -> tuple[str, datetime] | None:
+    """The verified payload's challenge signature and expiry."""
+    try:
+        challenge = json.loads(base64.b64decode(payload))["challenge"]
+        expires = int(challenge["parameters"]["expiresAt"])
+        return str(challenge["signature"]), datetime.fromtimestamp(expires, UTC)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _stamp_age(settings: Settings, stamp: str) -> float | None:
@@ -87,13 +102,17 @@ async def spend(
     Raises RateLimited when either is used up."""
     async with db.transaction() as conn:
         if result.kind == "pow":
-            await count_hit(
-                conn, bucket=f"altcha:{result.spent}", limit=1, now=clock.now(), window=SPENT_WINDOW
+            first_use = await conn.fetch_value(
+                "INSERT INTO spent_challenges (signature, expires_at) VALUES (:signature, :until)"
+                " ON CONFLICT (signature) DO NOTHING RETURNING signature",
+                {"signature": result.spent, "until": result.expires_at},
             )
+            if first_use is None:
+                raise RateLimited("this solution was used before")
         else:
             await count_hit(
                 conn,
-                bucket=f"submit-fallback:{client_ip}",
+                bucket=f"submit-fallback:{address_bucket(client_ip)}",
                 limit=FALLBACK_PER_HOUR,
                 now=clock.now(),
             )

@@ -21,6 +21,7 @@ async def tidy(db: Database, clock: Clock) -> tuple[int, int]:
     async with db.transaction() as conn:
         counters = await ratelimits.prune(conn, before=now - KEEP_COUNTERS)
         dead = await sessions.delete_expired(conn, idle_before=now - SESSION_IDLE, now=now)
+        await conn.execute("DELETE FROM spent_challenges WHERE expires_at < :now", {"now": now})
     return counters, dead
 
 

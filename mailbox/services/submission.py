@@ -11,7 +11,7 @@ from mailbox.db.queries.channels import ChannelRow
 from mailbox.domain.codes import hash_query_code, new_query_code, new_tracking_no
 from mailbox.domain.states import LetterState, Source
 from mailbox.domain.validation import LetterInput
-from mailbox.services.limits import count_hit
+from mailbox.services.limits import address_bucket, count_hit
 from mailbox.settings import Settings
 
 TRACKING_NO_TRIES = 8
@@ -45,7 +45,10 @@ async def submit_letter(
         async with db.transaction() as conn:
             if source is Source.WEB:
                 await count_hit(
-                    conn, bucket=f"submit:{client_ip}", limit=settings.submit_limit, now=now
+                    conn,
+                    bucket=f"submit:{address_bucket(client_ip)}",
+                    limit=settings.submit_limit,
+                    now=now,
                 )
             letter_id = await letters.insert_letter(
                 conn,

@@ -16,7 +16,7 @@ from mailbox.domain.codes import (
     query_code_matches,
 )
 from mailbox.domain.states import PUBLIC_STATE, LetterState
-from mailbox.services.limits import TRACK_PER_LETTER, count_hit
+from mailbox.services.limits import TRACK_PER_LETTER, address_bucket, count_hit
 from mailbox.settings import Settings
 
 
@@ -47,7 +47,9 @@ async def look_up(
     number, code = normalise_tracking_no(tracking_no), normalise_query_code(query_code)
     now = clock.now()
     async with db.transaction() as conn:
-        await count_hit(conn, bucket=f"track:{client_ip}", limit=settings.track_limit, now=now)
+        await count_hit(
+            conn, bucket=f"track:{address_bucket(client_ip)}", limit=settings.track_limit, now=now
+        )
         await count_hit(conn, bucket=f"track-no:{number}", limit=TRACK_PER_LETTER, now=now)
     letter = await letters.get_letter_by_tracking_no(db, tracking_no=number) if number else None
     # Hash even when the number is unknown, so both answers take the same time.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 from ipaddress import ip_address, ip_network
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment
 from starlette.datastructures import UploadFile
@@ -71,7 +72,9 @@ def client_ip(request: Request) -> str:
 
     if not trusted or not is_trusted(peer):
         return peer
-    hops = [hop.strip() for hop in request.headers.get("x-forwarded-for", "").split(",")]
+    # Every X-Forwarded-For line, in order: a client may send its own, and a proxy appends.
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
+    hops = [hop.strip() for hop in forwarded.split(",")]
     for hop in reversed([hop for hop in hops if hop]):
         if not is_trusted(hop):
             return hop
@@ -122,7 +125,8 @@ async def read_form(request: Request) -> dict[str, str]:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = fields.get(CSRF_FIELD, "")
     if not (
-        cookie
+        same_origin(request)
+        and cookie
         and sent
         and hmac.compare_digest(cookie, sent)
         and csrf_token_valid(settings_of(request).secret_key, cookie)
@@ -130,6 +134,15 @@ async def read_form(request: Request) -> dict[str, str]:
         request.state.form = fields  # the caller may re-show the input
         raise CsrfFailed()
     return fields
+
+
+def same_origin(request: Request) -> bool:
+    """A browser's Origin header, when sent, must name this site: a page on a sibling domain
+    that planted its own CSRF cookie still cannot post here."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True  # older browsers and non-browser clients; the token still decides
+    return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
 def safe_next(target: str, default: str = "/") -> str:

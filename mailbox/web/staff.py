@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from mailbox.auth.roles import Role
 from mailbox.db.queries import letters, outbox
 from mailbox.db.queries.users import UserRow
 from mailbox.domain.states import LetterState
@@ -161,8 +162,11 @@ async def setup(request: Request) -> Response:
 @staff_only
 async def dashboard(request: Request) -> Response:
     db = db_of(request)
+    user: UserRow = request.state.user
+    office = bool(user.roles & {Role.DISPATCHER, Role.ADMIN})
     context = {
-        "new_letters": await letters.list_by_state(db, state=LetterState.PENDING),
+        # Writers' names are for the office; departments see only their own letters.
+        "new_letters": await letters.list_by_state(db, state=LetterState.PENDING) if office else [],
         "channels": {row.code: row for row in await channels_of(request).all()},
         "outbox_backlog": await outbox.backlog(db),
         "mail_configured": settings_of(request).smtp_configured,

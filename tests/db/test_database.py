@@ -88,3 +88,40 @@ async def test_a_unique_clash_can_be_detected_without_aborting(db: Database) -> 
             {"now": datetime.now(UTC)},
         )
     assert await db.fetch_value("SELECT COUNT(*) FROM departments") == 2
+
+
+async def test_sqlite_writer_survives_cancelled_requests(db: Database) -> None:
+    """A request cancelled while waiting for its commit, or for another process's lock,
+    must not stall the others or leave the writer stuck."""
+    import sqlite3
+
+    from mailbox.db.sqlite import SQLiteDatabase
+
+    if not isinstance(db, SQLiteDatabase):
+        pytest.skip("the SQLite writer only")
+
+    async def add(code: str) -> None:
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO departments (code, name, created_at) VALUES (:c, 'x', :now)",
+                {"c": code, "now": datetime.now(UTC)},
+            )
+
+    tasks = [asyncio.create_task(add(f"c{n}")) for n in range(3)]
+    await asyncio.sleep(0)
+    tasks[1].cancel()
+    done = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=5)
+    assert [isinstance(result, asyncio.CancelledError) for result in done] == [False, True, False]
+
+    other = sqlite3.connect(db.path, isolation_level=None)  # another process, say
+    other.execute("BEGIN IMMEDIATE")
+    waiting = asyncio.create_task(add("blocked"))
+    await asyncio.sleep(0.2)
+    waiting.cancel()
+    other.execute("ROLLBACK")
+    other.close()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await asyncio.wait_for(add("after"), timeout=5)
+    codes = {row["code"] for row in await db.fetch_all("SELECT code FROM departments")}
+    assert {"c0", "c2", "after"} <= codes

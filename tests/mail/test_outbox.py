@@ -151,3 +151,40 @@ async def test_decision_mails_render_in_the_writers_language(
     assert accept_mail is not None and "2026年10月13日前答复" in accept_mail.get_content()
     reject_mail = subjects[f"您的来信（编号{rejected}）不予受理"].get_body(("plain",))
     assert reject_mail is not None and "12345" in reject_mail.get_content()
+
+
+async def test_a_worker_whose_claims_ran_out_sends_nothing_twice(
+    app: Starlette, db: Database, clock: FixedClock
+) -> None:
+    """Worker A claims two mails but is held up until its claims run out; worker B takes
+    them over and sends them. When A gets going again it must not send them a second time."""
+    from mailbox.db.queries import outbox
+    from mailbox.db.queries.outbox import OutgoingMail
+    from mailbox.mail.worker import CLAIM_FOR
+    from tests.services.conftest import new_letter
+
+    await new_letter(app)
+    await new_letter(app)
+    sent: list[int] = []
+
+    class Recording:
+        async def send(self, mail: OutgoingMail) -> None:
+            sent.append(mail.id)
+
+    async with db.transaction() as conn:
+        held = await outbox.claim_due(
+            conn, now=clock.now(), until=clock.now() + CLAIM_FOR, limit=10, token="worker-a"
+        )
+    assert len(held) == 2
+    clock.advance(seconds=CLAIM_FOR.total_seconds() + 1)
+    assert await deliver_due(db, Recording(), clock) == 2  # worker B
+    for mail in held:
+        async with db.transaction() as conn:
+            assert not await outbox.start_attempt(
+                conn,
+                outbox_id=mail.id,
+                token="worker-a",
+                now=clock.now(),
+                until=clock.now() + CLAIM_FOR,
+            )
+    assert sorted(sent) == [mail.id for mail in held]

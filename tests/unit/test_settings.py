@@ -67,3 +67,10 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"`(MAILBOX_[A-Z_]+)`", readme))
     assert set(documented_settings()) <= documented
+
+
+def test_a_short_secret_key_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="MAILBOX_SECRET_KEY"):
+        load_settings(
+            {"MAILBOX_SECRET_KEY": "short", "MAILBOX_DATA_DIR": str(tmp_path)}, env_file=None
+        )

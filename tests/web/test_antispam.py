@@ -107,3 +107,14 @@ async def test_the_challenge_endpoint_is_off_when_the_challenge_is(
 ) -> None:
     assert (await client.get("/altcha/challenge")).status_code == 404
     assert "altcha-widget" not in (await client.get("/write/consult")).text
+
+
+async def test_a_re_encoded_solution_is_still_the_same_solution(
+    browser: httpx.AsyncClient, guarded: Starlette
+) -> None:
+    payload = await solved_payload(browser)
+    assert (await post(browser, altcha=payload)).status_code == 303
+    spaced = json.dumps(json.loads(base64.b64decode(payload)), indent=2)
+    again = base64.b64encode(spaced.encode()).decode()
+    assert (await post(browser, altcha=again)).status_code == 429
+    assert await count_rows(guarded.state.db, "letters") == 1

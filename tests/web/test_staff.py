@@ -168,3 +168,62 @@ async def test_housekeeping_removes_old_counters_and_dead_sessions(
     assert await tidy(db, clock) == (0, 0)
     clock.advance(days=3)
     assert await tidy(db, clock) == (2, 1)
+
+
+async def test_a_burst_of_parallel_guesses_cannot_pass_the_limit(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    import asyncio
+
+    await make_user(app)
+    token = await csrf_token(client, "/staff/login")
+    guesses = [f"wrong guess {n:03d}" for n in range(30)] + [PASSWORD]
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                "/staff/login", data={"username": "clerk", "password": guess, "csrf_token": token}
+            )
+            for guess in guesses
+        )
+    )
+    assert sum(r.status_code != 429 for r in responses) <= 10
+
+
+async def test_a_post_from_another_site_is_refused(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    await make_user(app)
+    token = await csrf_token(client, "/staff/login")
+    response = await client.post(
+        "/staff/login",
+        data={"username": "clerk", "password": PASSWORD, "csrf_token": token},
+        headers={"origin": "https://evil.example"},
+    )
+    assert response.status_code == 400 and "mb_session" not in client.cookies
+    same = await client.post(
+        "/staff/login",
+        data={"username": "clerk", "password": PASSWORD, "csrf_token": token},
+        headers={"origin": "http://testserver"},
+    )
+    assert same.status_code == 303
+
+
+async def test_departments_do_not_see_the_office_list_of_new_letters(
+    app: Starlette, client: httpx.AsyncClient, db: Database
+) -> None:
+    from mailbox.db.queries.users import add_department
+
+    async with db.transaction() as conn:
+        await add_department(conn, code="radio", name="无线电管理处", now=app.state.clock.now())
+    await accounts.create_user(
+        db,
+        clock=app.state.clock,
+        username="handler",
+        password=PASSWORD,
+        roles=["handler"],
+        department_code="radio",
+    )
+    await submit_and_read_receipt(client)
+    await log_in(client, "handler", PASSWORD)
+    page = await client.get("/staff")
+    assert page.status_code == 200 and "张三丰" not in page.text

@@ -130,6 +130,7 @@ CREATE TABLE outbox (
     created_at    TIMESTAMPTZ NOT NULL,
     send_after    TIMESTAMPTZ NOT NULL,
     claimed_until TIMESTAMPTZ,
+    claim_token   TEXT NOT NULL DEFAULT '',  -- which worker holds the claim
     attempts      INTEGER NOT NULL DEFAULT 0,
     last_error    TEXT NOT NULL DEFAULT '',
     sent_at       TIMESTAMPTZ,

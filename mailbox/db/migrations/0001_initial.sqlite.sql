@@ -130,6 +130,7 @@ CREATE TABLE outbox (
     created_at    TIMESTAMP NOT NULL,
     send_after    TIMESTAMP NOT NULL,
     claimed_until TIMESTAMP,
+    claim_token   TEXT NOT NULL DEFAULT '',  -- which worker holds the claim
     attempts      INTEGER NOT NULL DEFAULT 0,
     last_error    TEXT NOT NULL DEFAULT '',
     sent_at       TIMESTAMP,

@@ -95,3 +95,9 @@ ALTER TABLE letters ADD COLUMN rating_until TIMESTAMP;  -- end of the rating win
 CREATE INDEX letters_follow_up ON letters (needs_follow_up) WHERE needs_follow_up;
 CREATE INDEX letters_due ON letters (due_at) WHERE state IN ('assigned', 'review');
 ALTER TABLE users ADD COLUMN email TEXT NOT NULL DEFAULT '';  -- for assignment and reminder mail
+
+-- Solved anti-spam challenges, each accepted once until it expires.
+CREATE TABLE spent_challenges (
+    signature  TEXT PRIMARY KEY,
+    expires_at TIMESTAMP NOT NULL
+);

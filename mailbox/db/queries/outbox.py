@@ -66,42 +66,68 @@ _DUE = (
 # SKIP LOCKED lets several workers on PostgreSQL take disjoint batches; SQLite has one writer.
 _RETURNING = " RETURNING id, kind, recipient, locale, context, attempts"
 _CLAIM = {
-    "sqlite": "UPDATE outbox SET claimed_until = :until, attempts = attempts + 1"
+    "sqlite": "UPDATE outbox SET claimed_until = :until, claim_token = :token"
     f" WHERE id IN ({_DUE}){_RETURNING}",
-    "postgresql": "UPDATE outbox SET claimed_until = :until, attempts = attempts + 1"
+    "postgresql": "UPDATE outbox SET claimed_until = :until, claim_token = :token"
     f" WHERE id IN ({_DUE} FOR UPDATE SKIP LOCKED){_RETURNING}",
 }
 
 
 async def claim_due(
-    conn: Connection, *, now: datetime, until: datetime, limit: int
+    conn: Connection, *, now: datetime, until: datetime, limit: int, token: str
 ) -> list[OutgoingMail]:
-    rows = await conn.fetch_all(_CLAIM[conn.dialect], {"now": now, "until": until, "limit": limit})
+    """Claim up to `limit` due mails for the worker holding `token`."""
+    rows = await conn.fetch_all(
+        _CLAIM[conn.dialect], {"now": now, "until": until, "limit": limit, "token": token}
+    )
     mails = [OutgoingMail(**{**row, "context": json.loads(row["context"])}) for row in rows]
     return sorted(mails, key=lambda mail: mail.id)
 
 
-async def mark_sent(conn: Connection, *, outbox_id: int, now: datetime) -> None:
+async def start_attempt(
+    conn: Connection, *, outbox_id: int, token: str, now: datetime, until: datetime
+) -> bool:
+    """Renew the claim and count the attempt just before sending; False when the claim was
+    lost (it ran out and another worker took the mail), so this worker must not send it."""
+    renewed = await conn.execute(
+        "UPDATE outbox SET claimed_until = :until, attempts = attempts + 1 WHERE id = :id"
+        " AND claim_token = :token AND claimed_until >= :now AND sent_at IS NULL",
+        {"until": until, "id": outbox_id, "token": token, "now": now},
+    )
+    return renewed == 1
+
+
+async def mark_sent(conn: Connection, *, outbox_id: int, token: str, now: datetime) -> None:
     await conn.execute(
         "UPDATE outbox SET sent_at = :now, claimed_until = NULL, last_error = '',"
-        " context = '{}' WHERE id = :id",
-        {"now": now, "id": outbox_id},
+        " context = '{}' WHERE id = :id AND claim_token = :token",
+        {"now": now, "id": outbox_id, "token": token},
     )
 
 
 async def mark_failed(
-    conn: Connection, *, outbox_id: int, error: str, retry_at: datetime | None, now: datetime
+    conn: Connection,
+    *,
+    outbox_id: int,
+    token: str,
+    error: str,
+    retry_at: datetime | None,
+    now: datetime,
 ) -> None:
-    """Record a failed attempt: retry later, or give up when retry_at is None."""
+    """Record a failed attempt: retry later, or give up when retry_at is None (and then drop
+    the context, which may hold a query code)."""
     await conn.execute(
         "UPDATE outbox SET last_error = :error, claimed_until = NULL,"
-        " send_after = COALESCE(:retry_at, send_after),"
-        " failed_at = :failed_at WHERE id = :id",
+        " send_after = COALESCE(:retry_at, send_after), failed_at = :failed_at,"
+        " context = CASE WHEN :give_up = 1 THEN '{}' ELSE context END"
+        " WHERE id = :id AND claim_token = :token",
         {
             "error": error[:500],
             "retry_at": retry_at,
             "failed_at": now if retry_at is None else None,
+            "give_up": 1 if retry_at is None else 0,
             "id": outbox_id,
+            "token": token,
         },
     )
 

@@ -24,6 +24,15 @@ async def hit(conn: Connection, *, bucket: str, now: datetime, window: timedelta
     return hits
 
 
+async def refund(conn: Connection, *, bucket: str, now: datetime, window: timedelta) -> None:
+    """Give one hit back (an attempt that turned out to be allowed)."""
+    await conn.execute(
+        "UPDATE rate_limits SET hits = hits - 1 WHERE bucket = :bucket AND window_start = :start"
+        " AND hits > 0",
+        {"bucket": bucket, "start": window_start(now, window)},
+    )
+
+
 async def count(conn: Connection, *, bucket: str, now: datetime, window: timedelta) -> int:
     hits: int | None = await conn.fetch_value(
         "SELECT hits FROM rate_limits WHERE bucket = :bucket AND window_start = :start",
