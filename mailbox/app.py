@@ -20,7 +20,7 @@ from mailbox.services.channels import ChannelDirectory
 from mailbox.services.housekeeping import run_housekeeping
 from mailbox.settings import ROOT, Settings, load_settings
 from mailbox.templating import create_environment
-from mailbox.web import errors, public, staff
+from mailbox.web import errors, public, staff, workspace
 from mailbox.web.middleware import BodyLimit, LocaleAndHeaders
 
 
@@ -65,6 +65,7 @@ def create_app(
         routes=[
             *public.routes,
             *staff.routes,
+            *workspace.routes,
             Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         ],
         middleware=[Middleware(LocaleAndHeaders), Middleware(BodyLimit)],

@@ -18,6 +18,13 @@ SUBJECTS = {
     "rejected": N_("Your letter %(tracking_no)s could not be accepted"),
     "merged": N_("Your letter %(tracking_no)s is handled with an earlier one"),
     "replied": N_("We have replied to your letter %(tracking_no)s"),
+    # To staff, about their work.
+    "assigned": N_("New letter %(tracking_no)s for your department"),
+    "review_requested": N_("The reply to letter %(tracking_no)s is waiting for review"),
+    "sent_back": N_("The reply to letter %(tracking_no)s was sent back for changes"),
+    "extension_decided": N_("The extension request for letter %(tracking_no)s has been decided"),
+    "due_soon": N_("Reminder: letter %(tracking_no)s is due on the next working day"),
+    "overdue": N_("Overdue: letter %(tracking_no)s has not been answered in time"),
 }
 
 

@@ -11,7 +11,7 @@ from mailbox.db.database import Connection, Database
 from mailbox.db.queries import replies
 from mailbox.db.queries.letters import LetterRow
 from mailbox.domain.states import LetterState
-from mailbox.domain.workflow import Action, TransitionRefused
+from mailbox.domain.workflow import Action, TransitionRefused, next_state
 from mailbox.services.calendar import office_calendar
 from mailbox.services.errors import NotFound, ServiceError
 from mailbox.services.intake import _letter, _writer_mail, due_at_for
@@ -85,6 +85,7 @@ async def _release(
     actor: Actor,
     now: datetime,
 ) -> None:
+    next_state(action, LetterState(letter.state))  # refuse before looking for a draft
     draft = await _draft(conn, letter)
     await transition(
         conn,

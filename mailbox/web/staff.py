@@ -10,16 +10,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from mailbox.auth.roles import Role
-from mailbox.db.queries import letters, outbox
+from mailbox.auth.permissions import Page, home_page, may_open
 from mailbox.db.queries.users import UserRow
-from mailbox.domain.states import LetterState
 from mailbox.i18n import _
 from mailbox.services import accounts
 from mailbox.services.errors import RateLimited
 from mailbox.web.common import (
     CsrfFailed,
-    channels_of,
     client_ip,
     clock_of,
     db_of,
@@ -41,21 +38,27 @@ async def current_user(request: Request) -> UserRow | None:
     return await accounts.resume_session(db_of(request), clock=clock_of(request), token=token)
 
 
-def staff_only(endpoint: Endpoint) -> Endpoint:
-    """Every staff page checks the session on every request; no session → the login page."""
+def staff_page(page: Page | None) -> Callable[[Endpoint], Endpoint]:
+    """Every staff page checks the session and the page's roles on every request:
+    no session → the login page; a role that does not open this page → 403."""
 
-    @wraps(endpoint)
-    async def wrapper(request: Request) -> Response:
-        user = await current_user(request)
-        if user is None:
-            target = safe_next(request.url.path, "/staff")
-            return RedirectResponse(f"/staff/login?next={target}", status_code=303)
-        request.state.user = user
-        response = await endpoint(request)
-        response.headers["cache-control"] = "no-store"
-        return response
+    def decorate(endpoint: Endpoint) -> Endpoint:
+        @wraps(endpoint)
+        async def wrapper(request: Request) -> Response:
+            user = await current_user(request)
+            if user is None:
+                target = safe_next(request.url.path, "/staff")
+                return RedirectResponse(f"/staff/login?next={target}", status_code=303)
+            if page is not None and not may_open(page, user):
+                raise HTTPException(403)
+            request.state.user = user
+            response = await endpoint(request)
+            response.headers["cache-control"] = "no-store"
+            return response
 
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
 def _start_session(request: Request, token: str, target: str) -> Response:
@@ -80,7 +83,7 @@ async def login(request: Request) -> Response:
     except CsrfFailed:
         error = _("This page had expired. Please log in again.")
         return render(
-            request, "staff/login.html", {"next": next_page, "username": "", "error": error}, 400
+            request, "staff/login.html", {"next": next_page, "username": "", "error": error}, 403
         )
     username = form.get("username", "").strip()[:40]
     try:
@@ -159,23 +162,13 @@ async def setup(request: Request) -> Response:
     return _start_session(request, session.token, "/staff")
 
 
-@staff_only
-async def dashboard(request: Request) -> Response:
-    db = db_of(request)
-    user: UserRow = request.state.user
-    office = bool(user.roles & {Role.DISPATCHER, Role.ADMIN})
-    context = {
-        # Writers' names are for the office; departments see only their own letters.
-        "new_letters": await letters.list_by_state(db, state=LetterState.PENDING) if office else [],
-        "channels": {row.code: row for row in await channels_of(request).all()},
-        "outbox_backlog": await outbox.backlog(db),
-        "mail_configured": settings_of(request).smtp_configured,
-    }
-    return render(request, "staff/dashboard.html", context)
+@staff_page(None)
+async def staff_home(request: Request) -> Response:
+    return RedirectResponse(home_page(request.state.user), status_code=303)
 
 
 routes = [
-    Route("/staff", dashboard),
+    Route("/staff", staff_home),
     Route("/staff/login", login, methods=["GET", "POST"]),
     Route("/staff/logout", logout, methods=["POST"]),
     Route("/setup/{token}", setup, methods=["GET", "POST"]),

@@ -48,7 +48,9 @@ async def test_setup_link_creates_the_administrator_once(
     }
     response = await client.post(f"/setup/{token}", data=form)
     assert response.status_code == 303 and response.headers["location"] == "/staff"
-    assert (await client.get("/staff")).status_code == 200
+    home = await client.get("/staff")
+    assert home.status_code == 303 and home.headers["location"] == "/staff/queue"
+    assert (await client.get("/staff/queue")).status_code == 200
     assert (await client.get(f"/setup/{token}")).status_code == 404
     roles = await db.fetch_all("SELECT role FROM user_roles")
     assert [row["role"] for row in roles] == ["admin"]
@@ -70,10 +72,10 @@ async def test_login_shows_new_letters_and_logout_ends_the_session(
     session_cookie = client.cookies["mb_session"]
     stored = await db.fetch_value("SELECT id FROM sessions")
     assert stored != session_cookie and len(stored) == 64  # only the hash is stored
-    page = await client.get("/staff")
+    page = await client.get("/staff", follow_redirects=True)
     assert page.status_code == 200 and number in page.text and "王办事员" in page.text
     assert "MAILBOX_SMTP_HOST" in page.text  # mail is not configured in tests
-    token = await csrf_token(client, "/staff")
+    token = await csrf_token(client, "/staff/queue")
     assert (await client.post("/staff/logout", data={"csrf_token": token})).status_code == 303
     client.cookies.set("mb_session", session_cookie)
     assert (await client.get("/staff")).status_code == 303  # the old token is dead
@@ -106,7 +108,7 @@ async def test_idle_sessions_expire(
     await make_user(app)
     await log_in(client, "clerk", PASSWORD)
     clock.advance(hours=1, minutes=59)
-    assert (await client.get("/staff")).status_code == 200
+    assert (await client.get("/staff/queue")).status_code == 200
     clock.advance(hours=2, minutes=1)
     assert (await client.get("/staff")).status_code == 303
 
@@ -114,7 +116,7 @@ async def test_idle_sessions_expire(
 async def test_login_needs_csrf(app: Starlette, client: httpx.AsyncClient) -> None:
     await make_user(app)
     response = await client.post("/staff/login", data={"username": "clerk", "password": PASSWORD})
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "mb_session" not in client.cookies
 
 
@@ -139,6 +141,8 @@ async def test_every_post_route_is_covered_by_the_csrf_test(app: Starlette) -> N
         "/staff/login",
         "/staff/logout",
         "/setup/{token}",
+        "/staff/enter",
+        "/staff/letters/{tracking_no}",
     }
 
 
@@ -199,7 +203,7 @@ async def test_a_post_from_another_site_is_refused(
         data={"username": "clerk", "password": PASSWORD, "csrf_token": token},
         headers={"origin": "https://evil.example"},
     )
-    assert response.status_code == 400 and "mb_session" not in client.cookies
+    assert response.status_code == 403 and "mb_session" not in client.cookies
     same = await client.post(
         "/staff/login",
         data={"username": "clerk", "password": PASSWORD, "csrf_token": token},
@@ -225,5 +229,6 @@ async def test_departments_do_not_see_the_office_list_of_new_letters(
     )
     await submit_and_read_receipt(client)
     await log_in(client, "handler", PASSWORD)
-    page = await client.get("/staff")
+    page = await client.get("/staff", follow_redirects=True)
     assert page.status_code == 200 and "张三丰" not in page.text
+    assert (await client.get("/staff/queue")).status_code == 403

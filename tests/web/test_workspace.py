@@ -1,0 +1,221 @@
+"""The staff workspace over HTTP: who sees what (exact status codes), and a letter's whole
+cycle through the forms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from mailbox.db.database import Database
+from mailbox.services import accounts, intake
+from mailbox.services.transitions import Actor
+from tests.helpers import csrf_from, csrf_token
+from tests.services.conftest import add_department, new_letter
+
+PASSWORD = "a long enough password"
+ROLES = {
+    "admin": (["admin"], None),
+    "dispatcher": (["dispatcher"], None),
+    "radio_handler": (["handler"], "radio"),
+    "radio_reviewer": (["reviewer"], "radio"),
+    "policy_handler": (["handler"], "policy"),
+    "reporter": (["reporter"], None),
+}
+
+
+@pytest.fixture
+async def office(app: Starlette, db: Database) -> dict[str, str]:
+    """Two departments, a user per role, and a letter accepted into each department."""
+    radio = await add_department(db, "radio", "无线电管理处")
+    policy = await add_department(db, "policy", "政策法规处")
+    for name, (roles, department) in ROLES.items():
+        await accounts.create_user(
+            db,
+            clock=app.state.clock,
+            username=name,
+            password=PASSWORD,
+            roles=roles,
+            department_code=department,
+        )
+    boss = Actor(user_id=None, roles=frozenset({"dispatcher"}))
+    letters = {
+        "radio": await new_letter(app),
+        "policy": await new_letter(app),
+        "pending": await new_letter(app),
+    }
+    for key, department_id in (("radio", radio), ("policy", policy)):
+        await intake.accept(
+            db,
+            settings=app.state.settings,
+            clock=app.state.clock,
+            actor=boss,
+            tracking_no=letters[key],
+            department_id=department_id,
+        )
+    return letters
+
+
+@asynccontextmanager
+async def logged_in(app: Starlette, name: str) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=(f"198.51.100.{len(name)}", 1000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        if name != "anonymous":
+            token = await csrf_token(client, "/staff/login")
+            response = await client.post(
+                "/staff/login",
+                data={"username": name, "password": PASSWORD, "csrf_token": token},
+            )
+            assert response.status_code == 303, name
+        yield client
+
+
+PAGES = [
+    "/staff/queue",
+    "/staff/enter",
+    "/staff/inbox",
+    "/staff/review",
+    "/staff/welcome",
+    "radio",
+    "policy",
+    "pending",
+]
+EXPECTED = {
+    "admin": [200, 200, 403, 403, 200, 200, 200, 200],
+    "dispatcher": [200, 200, 403, 403, 200, 200, 200, 200],
+    "radio_handler": [403, 403, 200, 403, 200, 200, 404, 404],
+    "radio_reviewer": [403, 403, 200, 200, 200, 200, 404, 404],
+    "policy_handler": [403, 403, 200, 403, 200, 404, 200, 404],
+    "reporter": [403, 403, 403, 403, 200, 403, 403, 403],
+    "anonymous": [303, 303, 303, 303, 303, 303, 303, 303],
+}
+
+
+@pytest.mark.parametrize("who", list(EXPECTED))
+async def test_permission_matrix(app: Starlette, office: dict[str, str], who: str) -> None:
+    async with logged_in(app, who) as client:
+        statuses = []
+        for page in PAGES:
+            path = page if page.startswith("/") else f"/staff/letters/{office[page]}"
+            statuses.append((await client.get(path)).status_code)
+        assert statuses == EXPECTED[who]
+
+
+@pytest.mark.parametrize("who", ["radio_handler", "policy_handler", "reporter"])
+async def test_posting_an_action_out_of_scope_changes_nothing(
+    app: Starlette, db: Database, office: dict[str, str], who: str
+) -> None:
+    async with logged_in(app, who) as client:
+        token = await csrf_token(client, "/staff/welcome")
+        response = await client.post(
+            f"/staff/letters/{office['pending']}",
+            data={"action": "accept", "department_id": "1", "csrf_token": token},
+        )
+        assert response.status_code in (403, 404)
+    assert (
+        await db.fetch_value(
+            "SELECT state FROM letters WHERE tracking_no = :t", {"t": office["pending"]}
+        )
+        == "pending"
+    )
+
+
+async def test_staff_forms_without_a_token_are_403(app: Starlette, office: dict[str, str]) -> None:
+    async with logged_in(app, "dispatcher") as client:
+        for path, data in [
+            (f"/staff/letters/{office['pending']}", {"action": "mark_spam"}),
+            ("/staff/enter", {"title": "x"}),
+            ("/staff/logout", {}),
+        ]:
+            assert (await client.post(path, data=data)).status_code == 403
+            wrong = await client.post(path, data={**data, "csrf_token": "x.y"})
+            assert wrong.status_code == 403
+
+
+async def act(client: httpx.AsyncClient, number: str, **data: str) -> httpx.Response:
+    page = await client.get(f"/staff/letters/{number}")
+    assert page.status_code == 200, page.text
+    return await client.post(
+        f"/staff/letters/{number}", data={**data, "csrf_token": csrf_from(page.text)}
+    )
+
+
+async def test_a_letter_through_the_forms(
+    app: Starlette, db: Database, office: dict[str, str]
+) -> None:
+    number = office["pending"]
+    reply = "经核查，该基站已依法审批，检测结果符合国家标准，请放心。"
+    async with logged_in(app, "dispatcher") as dispatcher:
+        page = await dispatcher.get(f"/staff/letters/{number}")
+        assert "2026年10月13日" in page.text  # the deadline acceptance would fix
+        radio = await db.fetch_value("SELECT id FROM departments WHERE code = 'radio'")
+        assert (
+            await act(dispatcher, number, action="accept", department_id=str(radio))
+        ).status_code == 303
+    async with logged_in(app, "radio_handler") as handler:
+        inbox = await handler.get("/staff/inbox")
+        assert number in inbox.text
+        assert (await act(handler, number, action="submit_draft", body=reply)).status_code == 303
+    async with logged_in(app, "radio_reviewer") as reviewer:
+        assert number in (await reviewer.get("/staff/review")).text
+        assert (
+            await act(reviewer, number, action="send_back", note="请写明检测机构")
+        ).status_code == 303
+    async with logged_in(app, "radio_handler") as handler:
+        page = await handler.get(f"/staff/letters/{number}")
+        assert "请写明检测机构" in page.text and reply in page.text  # comment and draft kept
+        assert (
+            await act(handler, number, action="submit_draft", body=reply + "检测机构：某检测中心。")
+        ).status_code == 303
+    async with logged_in(app, "radio_reviewer") as reviewer:
+        assert (await act(reviewer, number, action="approve")).status_code == 303
+        again = await act(reviewer, number, action="approve")
+        assert again.status_code == 409  # already released
+    state = await db.fetch_value("SELECT state FROM letters WHERE tracking_no = :t", {"t": number})
+    assert state == "replied"
+
+
+async def test_a_letter_entered_by_phone(
+    app: Starlette, db: Database, office: dict[str, str]
+) -> None:
+    async with logged_in(app, "dispatcher") as client:
+        token = await csrf_token(client, "/staff/enter")
+        response = await client.post(
+            "/staff/enter",
+            data={
+                "csrf_token": token,
+                "channel": "complaint",
+                "source": "phone",
+                "title": "电话反映噪音问题",
+                "body": "来电反映小区旁工地夜间施工噪音很大。",
+                "name": "李四",
+                "phone": "13900001111",
+            },
+        )
+        assert response.status_code == 200
+        number = re.search(r'id="tracking-no">(\d+)<', response.text)
+        assert number
+    row = await db.fetch_one(
+        "SELECT source, challenge, state FROM letters WHERE tracking_no = :t",
+        {"t": number.group(1)},
+    )
+    assert row is not None and (row["source"], row["challenge"], row["state"]) == (
+        "phone",
+        "staff",
+        "pending",
+    )
+
+
+async def test_search_finds_by_number_phone_name_and_words(
+    app: Starlette, office: dict[str, str]
+) -> None:
+    async with logged_in(app, "dispatcher") as client:
+        for query in [office["radio"], "13812345678", "张三丰", "基站"]:
+            page = await client.get("/staff/queue", params={"q": query})
+            assert page.status_code == 200 and office["radio"] in page.text, query
+        none = await client.get("/staff/queue", params={"q": "没有这样的字"})
+        assert office["radio"] not in none.text
