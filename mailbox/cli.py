@@ -127,6 +127,7 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
                 roles=args.role,
                 display_name=args.display_name or "",
                 department_code=args.department,
+                email=args.email or "",
             )
         except accounts.InvalidAccount as error:
             return _fail(str(error))
@@ -202,6 +203,7 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
     create.add_argument("--department", help="department code (handlers and reviewers)")
     create.add_argument("--display-name")
+    create.add_argument("--email", help="for assignment, review and reminder mail")
     create.add_argument("--password-stdin", action="store_true")
     create.set_defaults(run=cmd_create_user)
 

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import secrets
 
+from itsdangerous import BadSignature, URLSafeSerializer
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
@@ -28,3 +30,16 @@ def csrf_token_valid(secret_key: str, token: str) -> bool:
 
 def _sign(secret_key: str, value: str) -> str:
     return hmac.new(secret_key.encode(), b"csrf:" + value.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def rating_token(secret_key: str, tracking_no: str, reply_id: int) -> str:
+    """The link in the reply mail: lets its holder read that reply and rate it, nothing else."""
+    return URLSafeSerializer(secret_key, salt="rating").dumps([tracking_no, reply_id])
+
+
+def read_rating_token(secret_key: str, token: str) -> tuple[str, int] | None:
+    try:
+        tracking_no, reply_id = URLSafeSerializer(secret_key, salt="rating").loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return str(tracking_no), int(reply_id)

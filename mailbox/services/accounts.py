@@ -75,6 +75,7 @@ async def create_user(
     display_name: str = "",
     department_code: str | None = None,
     actor_user_id: int | None = None,
+    email: str = "",
 ) -> int:
     department_id = None
     if department_code:
@@ -94,6 +95,7 @@ async def create_user(
             roles=roles,
             department_id=department_id,
             now=clock.now(),
+            email=email,
         )
         await users.audit(
             conn,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from mailbox.auth.tokens import rating_token
 from mailbox.clock import Clock
 from mailbox.db.database import Connection, Database
 from mailbox.db.queries import replies
@@ -96,7 +97,11 @@ async def _release(
         change=Change(
             fields={"replied_at": now, "rating_until": now + timedelta(days=settings.rating_days)},
             data={"reply_id": draft.id},
-            mails=_writer_mail(letter, "replied"),
+            mails=_writer_mail(
+                letter,
+                "replied",
+                rating_token=rating_token(settings.secret_key, letter.tracking_no, draft.id),
+            ),
         ),
     )
     await replies.release(conn, reply_id=draft.id, released_by_id=actor.user_id, now=now)
@@ -268,7 +273,13 @@ async def decide_extension(
 
 
 async def rate(
-    db: Database, *, clock: Clock, tracking_no: str, rating: Rating, comment: str = ""
+    db: Database,
+    *,
+    clock: Clock,
+    tracking_no: str,
+    rating: Rating,
+    comment: str = "",
+    reply_id: int | None = None,
 ) -> None:
     """The writer rates the released reply once; the letter closes. 不满意 waits for the office."""
     now = clock.now()
@@ -279,7 +290,8 @@ async def rate(
         ):
             raise TransitionRefused("this reply can no longer be rated")
         reply = await replies.latest_released(conn, letter_id=letter.id)
-        assert reply is not None
+        if reply is None or (reply_id is not None and reply.id != reply_id):
+            raise TransitionRefused("that reply has been replaced by a newer one")
         if not await replies.add_rating(
             conn,
             letter_id=letter.id,

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from mailbox.auth.tokens import rating_token
 from mailbox.clock import Clock
 from mailbox.db.database import Database
-from mailbox.db.queries import letters
+from mailbox.db.queries import letters, replies
 from mailbox.db.queries.letters import EventRow
 from mailbox.domain.codes import (
     hash_query_code,
@@ -32,6 +33,7 @@ class TrackedLetter:
     events: list[EventRow]
     reply: str | None
     replied_at: datetime | None
+    rating_token: str  # set while the writer may rate the reply
 
 
 async def look_up(
@@ -56,7 +58,12 @@ async def look_up(
     stored = letter.query_code_hash if letter else hash_query_code(settings.secret_key, "-")
     if not query_code_matches(settings.secret_key, code, stored) or letter is None:
         return None
-    reply = await letters.released_reply(db, letter_id=letter.id)
+    reply = await replies.latest_released(db, letter_id=letter.id)
+    rating_open = (
+        letter.state == LetterState.REPLIED
+        and reply is not None
+        and (letter.rating_until is None or now <= letter.rating_until)
+    )
     return TrackedLetter(
         tracking_no=letter.tracking_no,
         channel=letter.channel,
@@ -67,6 +74,9 @@ async def look_up(
         submitted_at=letter.submitted_at,
         due_at=letter.due_at if letter.accepted_at else None,
         events=await letters.public_events(db, letter_id=letter.id),
-        reply=reply[0] if reply else None,
-        replied_at=reply[1] if reply else None,
+        reply=reply.body if reply else None,
+        replied_at=reply.released_at if reply else None,
+        rating_token=rating_token(settings.secret_key, letter.tracking_no, reply.id)
+        if rating_open and reply
+        else "",
     )

@@ -10,11 +10,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mailbox.db.queries import channels, outbox
+from mailbox.auth.tokens import read_rating_token
+from mailbox.db.queries import channels, letters, outbox, replies
 from mailbox.domain.states import Source
 from mailbox.domain.validation import FIELDS, validate_letter
+from mailbox.domain.workflow import TransitionRefused
 from mailbox.i18n import _, get_locale
-from mailbox.services import antispam
+from mailbox.services import antispam, handling
 from mailbox.services.errors import RateLimited
 from mailbox.services.submission import submit_letter
 from mailbox.services.tracking import look_up
@@ -212,6 +214,56 @@ async def track(request: Request) -> Response:
     return _track_page(request, values, letter=letter, channel=channel)
 
 
+async def rate(request: Request) -> Response:
+    """The reply mail's one-click link: read the reply and rate it, without the query code."""
+    db, settings, clock = db_of(request), settings_of(request), clock_of(request)
+    found = read_rating_token(settings.secret_key, request.path_params["token"])
+    letter = await letters.get_letter_by_tracking_no(db, tracking_no=found[0]) if found else None
+    if found is None or letter is None:
+        raise HTTPException(404)
+    reply = await replies.latest_released(db, letter_id=letter.id)
+    if reply is None:
+        raise HTTPException(404)
+    error, thanks, status = "", False, 200
+    if request.method == "POST":
+        form = await read_form(request)
+        try:
+            rating = handling.Rating(form.get("rating", ""))
+        except ValueError:
+            error, status = _("Please choose one of the three answers."), 400
+        else:
+            try:
+                await handling.rate(
+                    db,
+                    clock=clock,
+                    tracking_no=letter.tracking_no,
+                    rating=rating,
+                    comment=form.get("comment", "")[:500],
+                    reply_id=found[1],
+                )
+                thanks = True
+            except TransitionRefused:
+                error, status = _("This reply can no longer be rated."), 409
+    letter = await letters.get_letter_by_tracking_no(db, tracking_no=found[0])
+    assert letter is not None
+    open_for_rating = (
+        letter.state == "replied"
+        and reply.id == found[1]
+        and (letter.rating_until is None or clock.now() <= letter.rating_until)
+    )
+    context = {
+        "letter": letter,
+        "reply": reply,
+        "open_for_rating": open_for_rating,
+        "error": error,
+        "thanks": thanks,
+    }
+    response = render(request, "public/rate.html", context, status=status)
+    response.headers["cache-control"] = "no-store"
+    response.headers["referrer-policy"] = "no-referrer"  # the link is a capability
+    return response
+
+
 async def display(request: Request) -> Response:
     """Large text / high contrast, remembered in cookies; works without JavaScript."""
     form = await read_form(request)
@@ -242,6 +294,7 @@ routes = [
     Route("/receipt", receipt),
     Route("/track", track, methods=["GET", "POST"]),
     Route("/display", display, methods=["POST"]),
+    Route("/rate/{token}", rate, methods=["GET", "POST"]),
     Route("/altcha/challenge", challenge),
     Route("/healthz", healthz),
 ]

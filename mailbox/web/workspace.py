@@ -475,6 +475,7 @@ async def letter_action(request: Request) -> Response:
         raise HTTPException(400)
     try:
         await handler(request, letter, actor_of(request.state.user), form)
+        request.app.state.outbox_wakeup.set()  # any mail the step queued goes out now
     except NotPermitted:
         raise HTTPException(403) from None
     except TransitionRefused:

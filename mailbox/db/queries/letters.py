@@ -139,38 +139,3 @@ async def public_events(conn: Connection, *, letter_id: int) -> list[EventRow]:
         {"letter_id": letter_id, "yes": True},
     )
     return [EventRow(**{**row, "is_public": bool(row["is_public"])}) for row in rows]
-
-
-async def released_reply(conn: Connection, *, letter_id: int) -> tuple[str, datetime] | None:
-    """The latest released reply (corrections are later rows)."""
-    row = await conn.fetch_one(
-        "SELECT body, released_at FROM replies WHERE letter_id = :letter_id"
-        " AND released_at IS NOT NULL ORDER BY released_at DESC, id DESC LIMIT 1",
-        {"letter_id": letter_id},
-    )
-    return (row["body"], row["released_at"]) if row else None
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    tracking_no: str
-    channel: str
-    title: str
-    writer_name: str
-    submitted_at: datetime
-
-
-async def list_by_state(conn: Connection, *, state: str, limit: int = 200) -> list[QueueItem]:
-    rows = await conn.fetch_all(
-        "SELECT tracking_no, channel, title, writer_name, submitted_at FROM letters"
-        " WHERE state = :state ORDER BY submitted_at LIMIT :limit",
-        {"state": state, "limit": limit},
-    )
-    return [QueueItem(**row) for row in rows]
-
-
-async def count_by_state(conn: Connection, *, state: str) -> int:
-    count: int = await conn.fetch_value(
-        "SELECT COUNT(*) FROM letters WHERE state = :state", {"state": state}
-    )
-    return count

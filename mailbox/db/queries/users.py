@@ -33,15 +33,18 @@ async def create_user(
     roles: list[str],
     department_id: int | None,
     now: datetime,
+    email: str = "",
 ) -> int:
     user_id: int = await conn.fetch_value(
-        "INSERT INTO users (username, display_name, password_hash, department_id, created_at)"
-        " VALUES (:username, :display_name, :password_hash, :department_id, :now) RETURNING id",
+        "INSERT INTO users (username, display_name, password_hash, department_id, email,"
+        " created_at) VALUES (:username, :display_name, :password_hash, :department_id, :email,"
+        " :now) RETURNING id",
         {
             "username": username,
             "display_name": display_name,
             "password_hash": password_hash,
             "department_id": department_id,
+            "email": email,
             "now": now,
         },
     )
