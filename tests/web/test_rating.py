@@ -89,6 +89,7 @@ async def test_a_made_up_or_changed_link_is_404(app: Starlette, client: httpx.As
     link = await reply_to(app, number)
     assert (await client.get(link[:-3] + "abc")).status_code == 404
     assert (await client.get("/rate/nonsense")).status_code == 404
+    assert (await client.post(link, data={"rating": "satisfied"})).status_code == 403
     bad = await client.post(
         link, data={"rating": "excellent", "csrf_token": await csrf_token(client, link)}
     )
