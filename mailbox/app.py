@@ -18,6 +18,7 @@ from mailbox.mail.transport import SmtpTransport
 from mailbox.mail.worker import run_worker
 from mailbox.services.channels import ChannelDirectory
 from mailbox.services.housekeeping import run_housekeeping
+from mailbox.services.reminders import run_daily
 from mailbox.settings import ROOT, Settings, load_settings
 from mailbox.templating import create_environment
 from mailbox.web import errors, public, staff, workspace
@@ -44,6 +45,18 @@ def create_app(
         app.state.db = db
         app.state.channels = ChannelDirectory(db)
         tasks = [asyncio.create_task(run_housekeeping(db, app.state.clock))]
+        if run_mail_worker:
+            # Reminders are queued even while SMTP is unset: the outbox keeps them.
+            tasks.append(
+                asyncio.create_task(
+                    run_daily(
+                        db,
+                        settings=settings,
+                        clock=app.state.clock,
+                        wakeup=app.state.outbox_wakeup,
+                    )
+                )
+            )
         if run_mail_worker and settings.smtp_configured:
             tasks.append(
                 asyncio.create_task(

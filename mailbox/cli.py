@@ -88,18 +88,21 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     from mailbox.mail.transport import SmtpTransport
     from mailbox.mail.worker import run_worker
+    from mailbox.services.reminders import run_daily
 
     if not settings.smtp_configured:
         return _fail("MAILBOX_SMTP_HOST is not set: there is nowhere to send mail")
 
     async def work(db: Database) -> int:
-        task = asyncio.ensure_future(
-            run_worker(db, SmtpTransport(settings), SystemClock(), asyncio.Event())
+        wakeup = asyncio.Event()
+        task = asyncio.gather(
+            run_worker(db, SmtpTransport(settings), SystemClock(), wakeup),
+            run_daily(db, settings=settings, clock=SystemClock(), wakeup=wakeup),
         )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
-        print("worker: sending queued mail; stop with Ctrl-C", flush=True)
+        print("worker: sending queued mail and reminders; stop with Ctrl-C", flush=True)
         try:
             await task
         except asyncio.CancelledError:

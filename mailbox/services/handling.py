@@ -3,6 +3,7 @@ and what follows a reply: the writer's rating, the rating window, reopening, cor
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -16,6 +17,12 @@ from mailbox.domain.workflow import Action, TransitionRefused, next_state
 from mailbox.services.calendar import office_calendar
 from mailbox.services.errors import NotFound, ServiceError
 from mailbox.services.intake import _letter, _writer_mail, due_at_for
+from mailbox.services.reminders import (
+    assigned_mails,
+    extension_decided_mails,
+    review_requested_mails,
+    sent_back_mails,
+)
 from mailbox.services.transitions import SYSTEM, WRITER, Actor, Change, transition
 from mailbox.settings import Settings
 
@@ -72,7 +79,11 @@ async def submit_for_review(db: Database, *, clock: Clock, actor: Actor, trackin
             action=Action.SUBMIT_DRAFT,
             actor=actor,
             now=now,
-            change=Change(public=False, data={"reply_id": draft.id}),
+            change=Change(
+                public=False,
+                data={"reply_id": draft.id},
+                mails=await review_requested_mails(conn, letter=letter),
+            ),
         )
         await replies.mark_submitted(conn, reply_id=draft.id, now=now)
 
@@ -157,7 +168,11 @@ async def send_back(
             action=Action.SEND_BACK,
             actor=actor,
             now=clock.now(),
-            change=Change(public=False, note=comment.strip()),
+            change=Change(
+                public=False,
+                note=comment.strip(),
+                mails=await sent_back_mails(conn, letter=letter, comment=comment.strip()),
+            ),
         )
 
 
@@ -229,7 +244,7 @@ async def decide_extension(
     now = clock.now()
     async with db.transaction() as conn:
         request = await conn.fetch_one(
-            "SELECT r.working_days, l.tracking_no FROM extension_requests r"
+            "SELECT r.working_days, r.requested_by_id, l.tracking_no FROM extension_requests r"
             " JOIN letters l ON l.id = r.letter_id WHERE r.id = :id AND r.state = 'pending'",
             {"id": request_id},
         )
@@ -251,13 +266,21 @@ async def decide_extension(
                 note=note,
                 data={"due_at": new_due.isoformat(), "working_days": request["working_days"]},
             )
+        mails = await extension_decided_mails(
+            conn,
+            letter=letter,
+            requested_by_id=request["requested_by_id"],
+            granted=grant,
+            due_at=new_due,
+            note=note,
+        )
         await transition(
             conn,
             letter=letter,
             action=Action.GRANT_EXTENSION if grant else Action.REFUSE_EXTENSION,
             actor=actor,
             now=now,
-            change=change,
+            change=replace(change, mails=mails),
         )
         await conn.execute(
             "UPDATE extension_requests SET state = :state, decided_by_id = :by, decided_at = :now"
@@ -362,6 +385,11 @@ async def reopen(
                 },
                 note=note,
                 data={"due_at": due_at.isoformat()},
+                mails=await assigned_mails(
+                    conn, letter=letter, department_id=letter.department_id, due_at=due_at
+                )
+                if letter.department_id is not None
+                else [],
             ),
         )
     return due_at

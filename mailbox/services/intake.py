@@ -11,6 +11,7 @@ from mailbox.db.queries.letters import LetterRow
 from mailbox.domain.workflow import Action
 from mailbox.services.calendar import office_calendar
 from mailbox.services.errors import NotFound, ServiceError
+from mailbox.services.reminders import assigned_mails
 from mailbox.services.transitions import Actor, Change, Mail, transition
 from mailbox.settings import Settings
 
@@ -69,6 +70,9 @@ async def accept(
         letter = await _letter(conn, tracking_no)
         department = await _department_name(conn, department_id)
         due_at = await due_at_for(conn, settings, letter, now)
+        staff_mails = await assigned_mails(
+            conn, letter=letter, department_id=department_id, due_at=due_at
+        )
         await transition(
             conn,
             letter=letter,
@@ -82,7 +86,7 @@ async def accept(
                     "department": department,
                     "due_at": due_at.isoformat(),
                 },
-                mails=_writer_mail(letter, "accepted", due_at=due_at.isoformat()),
+                mails=_writer_mail(letter, "accepted", due_at=due_at.isoformat()) + staff_mails,
             ),
         )
     return due_at
@@ -188,5 +192,8 @@ async def reassign(
             change=Change(
                 fields={"department_id": department_id},
                 data={"department_id": department_id, "department": department},
+                mails=await assigned_mails(
+                    conn, letter=letter, department_id=department_id, due_at=letter.due_at
+                ),
             ),
         )
