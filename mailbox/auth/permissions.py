@@ -15,6 +15,7 @@ class Page(StrEnum):
     INBOX = "inbox"  # a department's letters by deadline
     REVIEW = "review"  # a reviewer's queue
     LETTER = "letter"  # one letter, its writer's details, timeline and notes
+    DASHBOARD = "dashboard"  # open letters, deadlines and replies: the office or a department
     ADMIN = "admin"
     REPORTS = "reports"
 
@@ -28,6 +29,7 @@ PAGE_ROLES: dict[Page, frozenset[Role]] = {
     Page.INBOX: DEPARTMENT,
     Page.REVIEW: frozenset({Role.REVIEWER}),
     Page.LETTER: OFFICE | DEPARTMENT,
+    Page.DASHBOARD: OFFICE | DEPARTMENT,
     Page.ADMIN: frozenset({Role.ADMIN}),
     Page.REPORTS: frozenset({Role.REPORTER, Role.DISPATCHER, Role.ADMIN}),
 }

@@ -14,7 +14,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from mailbox.auth.permissions import Page, is_office, sees_letter
+from mailbox.db.queries import dashboard as dashboard_queries
 from mailbox.db.queries import letters, outbox, queues, replies, staffview
+from mailbox.db.queries import reminders as reminder_queries
 from mailbox.db.queries.letters import LetterRow
 from mailbox.db.queries.users import UserRow
 from mailbox.domain.states import LetterState, Source
@@ -490,6 +492,34 @@ async def letter_action(request: Request) -> Response:
     return RedirectResponse(f"/staff/letters/{letter.tracking_no}", status_code=303)
 
 
+@staff_page(Page.DASHBOARD)
+async def dashboard(request: Request) -> Response:
+    """The office sees every department; a department head sees their own."""
+    db, user = db_of(request), request.state.user
+    tz = settings_of(request).tz
+    now = clock_of(request).now()
+    today = now.astimezone(tz).date()
+    week_ends = datetime.combine(today + timedelta(days=7 - today.weekday()), time(0), tz)
+    month_starts = datetime.combine(today.replace(day=1), time(0), tz)
+    scope = None if is_office(user) else user.department_id
+    context = await _staff_context(request)
+    async with db.transaction() as conn:  # one consistent view of the numbers
+        context.update(
+            open_counts=await dashboard_queries.open_by_state(conn, department_id=scope),
+            deadlines=await dashboard_queries.deadlines(
+                conn,
+                now=now,
+                week_ends=week_ends,
+                month_starts=month_starts,
+                department_id=scope,
+            ),
+            flags=await reminder_queries.unanswered_age_flags(conn, now=now)
+            if scope is None
+            else None,
+        )
+    return render(request, "staff/dashboard.html", context)
+
+
 @staff_page(None)
 async def welcome(request: Request) -> Response:
     """For roles without a letter list of their own (the reporter, until the reports)."""
@@ -534,6 +564,7 @@ async def enter_letter(request: Request) -> Response:
 
 routes = [
     Route("/staff/welcome", welcome),
+    Route("/staff/dashboard", dashboard),
     Route("/staff/queue", queue),
     Route("/staff/inbox", inbox),
     Route("/staff/review", review_queue),

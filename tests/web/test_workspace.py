@@ -80,19 +80,20 @@ PAGES = [
     "/staff/inbox",
     "/staff/review",
     "/staff/welcome",
+    "/staff/dashboard",
     "radio",
     "policy",
     "pending",
 ]
 EXPECTED = {
-    "admin": [200, 200, 403, 403, 200, 200, 200, 200],
-    "dispatcher": [200, 200, 403, 403, 200, 200, 200, 200],
-    "radio_handler": [403, 403, 200, 403, 200, 200, 404, 404],
-    "radio_reviewer": [403, 403, 200, 200, 200, 200, 404, 404],
-    "policy_handler": [403, 403, 200, 403, 200, 404, 200, 404],
-    "reporter": [403, 403, 403, 403, 200, 403, 403, 403],
-    "anonymous": [303, 303, 303, 303, 303, 303, 303, 303],
-}
+    "admin":          [200, 200, 403, 403, 200, 200, 200, 200, 200],
+    "dispatcher":     [200, 200, 403, 403, 200, 200, 200, 200, 200],
+    "radio_handler":  [403, 403, 200, 403, 200, 200, 200, 404, 404],
+    "radio_reviewer": [403, 403, 200, 200, 200, 200, 200, 404, 404],
+    "policy_handler": [403, 403, 200, 403, 200, 200, 404, 200, 404],
+    "reporter":       [403, 403, 403, 403, 200, 403, 403, 403, 403],
+    "anonymous":      [303, 303, 303, 303, 303, 303, 303, 303, 303],
+}  # fmt: skip
 
 
 @pytest.mark.parametrize("who", list(EXPECTED))
@@ -219,3 +220,22 @@ async def test_search_finds_by_number_phone_name_and_words(
             assert page.status_code == 200 and office["radio"] in page.text, query
         none = await client.get("/staff/queue", params={"q": "没有这样的字"})
         assert office["radio"] not in none.text
+
+
+async def test_the_dashboard_counts_for_the_office_and_for_a_department(
+    app: Starlette, db: Database, office: dict[str, str]
+) -> None:
+    async with logged_in(app, "dispatcher") as client:
+        page = await client.get("/staff/dashboard")
+        assert page.status_code == 200
+        # two accepted letters due 13 October (not this week: it is 30 September), one pending
+        assert re.search(r'id="due-this-week">0<', page.text)
+        assert re.search(r'id="overdue">0<', page.text)
+        assert "无线电管理处" in page.text and "政策法规处" in page.text
+    app.state.clock.advance(days=14)  # 14 October: both accepted letters are overdue
+    async with logged_in(app, "radio_handler") as client:
+        page = await client.get("/staff/dashboard")
+        assert re.search(r'id="overdue">1<', page.text)  # only its own department's
+        assert "政策法规处" not in page.text
+    async with logged_in(app, "reporter") as client:
+        assert (await client.get("/staff/dashboard")).status_code == 403
