@@ -221,9 +221,10 @@ async def rate(request: Request) -> Response:
     letter = await letters.get_letter_by_tracking_no(db, tracking_no=found[0]) if found else None
     if found is None or letter is None:
         raise HTTPException(404)
-    reply = await replies.latest_released(db, letter_id=letter.id)
-    if reply is None:
+    reply = await replies.released_reply(db, letter_id=letter.id, reply_id=found[1])
+    if reply is None:  # the link shows the reply it was sent for, even after a newer one
         raise HTTPException(404)
+    latest = await replies.latest_released(db, letter_id=letter.id)
     error, thanks, status = "", False, 200
     if request.method == "POST":
         form = await read_form(request)
@@ -248,7 +249,8 @@ async def rate(request: Request) -> Response:
     assert letter is not None
     open_for_rating = (
         letter.state == "replied"
-        and reply.id == found[1]
+        and latest is not None
+        and latest.id == found[1]
         and (letter.rating_until is None or clock.now() <= letter.rating_until)
     )
     context = {
@@ -260,7 +262,8 @@ async def rate(request: Request) -> Response:
     }
     response = render(request, "public/rate.html", context, status=status)
     response.headers["cache-control"] = "no-store"
-    response.headers["referrer-policy"] = "no-referrer"  # the link is a capability
+    # The link is a capability: the site-wide Referrer-Policy (same-origin) keeps it from other
+    # sites. "no-referrer" would make browsers send `Origin: null` with the rating form.
     return response
 
 

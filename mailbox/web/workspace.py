@@ -219,6 +219,7 @@ async def _letter_page(
         ),
         reasons=await staffview.reject_reasons(db),
         extension_id=await staffview.pending_extension_id(db, letter_id=letter.id),
+        ratings=await replies.ratings(db, letter_id=letter.id),
         preview_due=preview_due,
         error=error,
         office=is_office(user),

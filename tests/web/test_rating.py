@@ -52,7 +52,7 @@ async def test_rating_by_the_mailed_link(
     link = await reply_to(app, number)
     page = await client.get(link)
     assert page.status_code == 200 and REPLY in page.text and 'value="unsatisfied"' in page.text
-    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["referrer-policy"] == "same-origin"
     rated = await client.post(
         link,
         data={"rating": "unsatisfied", "comment": "没有解决", "csrf_token": csrf_from(page.text)},

@@ -38,6 +38,30 @@ async def latest_released(conn: Connection, *, letter_id: int) -> ReplyRow | Non
     return ReplyRow(**row) if row else None
 
 
+async def released_reply(conn: Connection, *, letter_id: int, reply_id: int) -> ReplyRow | None:
+    row = await conn.fetch_one(
+        f"SELECT {_COLUMNS} FROM replies WHERE id = :id AND letter_id = :letter_id"
+        " AND released_at IS NOT NULL",
+        {"id": reply_id, "letter_id": letter_id},
+    )
+    return ReplyRow(**row) if row else None
+
+
+@dataclass(frozen=True)
+class RatingRow:
+    rating: str
+    comment: str
+    created_at: datetime
+
+
+async def ratings(conn: Connection, *, letter_id: int) -> list[RatingRow]:
+    rows = await conn.fetch_all(
+        "SELECT rating, comment, created_at FROM ratings WHERE letter_id = :letter_id ORDER BY id",
+        {"letter_id": letter_id},
+    )
+    return [RatingRow(**row) for row in rows]
+
+
 async def save_draft(
     conn: Connection, *, letter_id: int, body: str, author_user_id: int, now: datetime
 ) -> int:
