@@ -364,6 +364,8 @@ async def reopen(
     db: Database, *, settings: Settings, clock: Clock, actor: Actor, tracking_no: str, note: str
 ) -> datetime:
     """After 不满意: the department gets the letter back with a new deadline."""
+    if not note.strip():
+        raise InvalidWork("tell the department what is still missing")
     now = clock.now()
     async with db.transaction() as conn:
         letter = await _letter(conn, tracking_no)
@@ -386,7 +388,11 @@ async def reopen(
                 note=note,
                 data={"due_at": due_at.isoformat()},
                 mails=await assigned_mails(
-                    conn, letter=letter, department_id=letter.department_id, due_at=due_at
+                    conn,
+                    letter=letter,
+                    department_id=letter.department_id,
+                    due_at=due_at,
+                    note=note.strip(),
                 )
                 if letter.department_id is not None
                 else [],

@@ -205,14 +205,21 @@ async def _user_or_department(
 
 
 async def assigned_mails(
-    conn: Connection, *, letter: LetterRow, department_id: int, due_at: datetime | None
+    conn: Connection,
+    *,
+    letter: LetterRow,
+    department_id: int,
+    due_at: datetime | None,
+    note: str = "",
 ) -> list[Mail]:
-    """To the handlers of the department a letter was just given (accept, reassign, reopen)."""
+    """To the handlers of the department a letter was just given (accept, reassign, reopen);
+    `note` is the office's word on a reopened letter."""
     handlers = await queries.staff_emails(conn, role="handler", department_id=department_id)
     context = {
         **_about(letter),
         "department": await queries.department_name(conn, department_id=department_id),
         "due_at": due_at.isoformat() if due_at else None,
+        "note": note,
     }
     return _staff_mails("assigned", handlers, context)
 

@@ -330,7 +330,7 @@ def run_the_cycle(url: str, database: Path, mail: Mailbag, new_page: Callable[..
     expect_state(dispatcher, "assigned")
     expect(dispatcher.locator("#follow-up")).to_have_count(0)
     (again,) = mail.expect((handler_mail, assigned(number)))
-    assert DEPARTMENT[1] in text_of(again)
+    assert DEPARTMENT[1] in text_of(again) and REOPEN_NOTE in text_of(again)
     dispatcher.goto("/staff/queue")
     expect(dispatcher.get_by_role("table", name="重新交办或附说明后办结")).to_have_count(0)
 

@@ -196,6 +196,10 @@ async def test_unsatisfied_rating_reopens_with_a_new_deadline(
     with pytest.raises(TransitionRefused):
         await handling.rate(db, clock=clock, tracking_no=assigned, rating=Rating.SATISFIED)
     clock.advance(days=20)  # 2026-10-20 10:00 Beijing; consult: 5 working days → 27 Oct
+    with pytest.raises(handling.InvalidWork):  # the department must be told what is missing
+        await handling.reopen(
+            db, settings=settings, clock=clock, actor=dispatcher, tracking_no=assigned, note=" "
+        )
     due = await handling.reopen(
         db,
         settings=settings,
