@@ -8,11 +8,12 @@ from datetime import timedelta
 
 from mailbox.clock import Clock
 from mailbox.db.database import Database, DatabaseUnavailable
-from mailbox.db.queries import ratelimits, sessions
+from mailbox.db.queries import outbox, ratelimits, sessions
 from mailbox.services.accounts import SESSION_IDLE
 
 log = logging.getLogger(__name__)
 KEEP_COUNTERS = timedelta(days=2)  # longer than the longest window
+KEEP_GIVEN_UP_MAIL = timedelta(days=30)  # time to mend SMTP and send again from the admin page
 
 
 async def tidy(db: Database, clock: Clock) -> tuple[int, int]:
@@ -22,6 +23,7 @@ async def tidy(db: Database, clock: Clock) -> tuple[int, int]:
         counters = await ratelimits.prune(conn, before=now - KEEP_COUNTERS)
         dead = await sessions.delete_expired(conn, idle_before=now - SESSION_IDLE, now=now)
         await conn.execute("DELETE FROM spent_challenges WHERE expires_at < :now", {"now": now})
+        await outbox.forget_given_up(conn, before=now - KEEP_GIVEN_UP_MAIL)
     return counters, dead
 
 

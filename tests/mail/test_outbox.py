@@ -188,3 +188,29 @@ async def test_a_worker_whose_claims_ran_out_sends_nothing_twice(
                 until=clock.now() + CLAIM_FOR,
             )
     assert sorted(sent) == [mail.id for mail in held]
+
+
+async def test_given_up_mail_can_be_sent_again_until_housekeeping_forgets_it(
+    client: httpx.AsyncClient, db: Database, clock: FixedClock
+) -> None:
+    from mailbox.db.queries import outbox
+    from mailbox.services.housekeeping import tidy
+
+    await submit_and_read_receipt(client)
+    async with db.transaction() as conn:
+        [mail] = await outbox.claim_due(
+            conn, now=clock.now(), until=clock.now(), limit=1, token="t"
+        )
+        await outbox.mark_failed(
+            conn,
+            outbox_id=mail.id,
+            token="t",
+            error="550 no such user",
+            retry_at=None,
+            now=clock.now(),
+        )
+    row = await db.fetch_one("SELECT failed_at, context FROM outbox")
+    assert row is not None and row["failed_at"] is not None and "query_code" in row["context"]
+    clock.advance(days=31)
+    await tidy(db, clock)
+    assert await db.fetch_value("SELECT context FROM outbox") == "{}"

@@ -114,21 +114,28 @@ async def mark_failed(
     retry_at: datetime | None,
     now: datetime,
 ) -> None:
-    """Record a failed attempt: retry later, or give up when retry_at is None (and then drop
-    the context, which may hold a query code)."""
+    """Record a failed attempt: retry later, or give up when retry_at is None. A given-up
+    mail keeps its context so that an administrator can send it again once the cause is
+    mended; housekeeping empties it after a while (it may hold a query code)."""
     await conn.execute(
         "UPDATE outbox SET last_error = :error, claimed_until = NULL,"
-        " send_after = COALESCE(:retry_at, send_after), failed_at = :failed_at,"
-        " context = CASE WHEN :give_up = 1 THEN '{}' ELSE context END"
+        " send_after = COALESCE(:retry_at, send_after), failed_at = :failed_at"
         " WHERE id = :id AND claim_token = :token",
         {
             "error": error[:500],
             "retry_at": retry_at,
             "failed_at": now if retry_at is None else None,
-            "give_up": 1 if retry_at is None else 0,
             "id": outbox_id,
             "token": token,
         },
+    )
+
+
+async def forget_given_up(conn: Connection, *, before: datetime) -> int:
+    """Empty the context of mail given up before `before`; how many."""
+    return await conn.execute(
+        "UPDATE outbox SET context = '{}' WHERE failed_at < :before AND context <> '{}'",
+        {"before": before},
     )
 
 
