@@ -28,7 +28,7 @@ from mailbox.web.common import (
     settings_of,
 )
 from mailbox.web.staff import staff_page
-from mailbox.web.workspace import _staff_context
+from mailbox.web.workspace import staff_context
 
 Form = dict[str, str]
 Action = Callable[[Request, Form], Awaitable[str | None]]
@@ -51,7 +51,7 @@ async def admin_page(
     """An administration page; after a refused form, with the message and the input kept
     (`posted_key` names the form it came from: its action and the row's id)."""
     kept = {k: v for k, v in (posted or {}).items() if k not in NEVER_SHOWN_AGAIN}
-    values = await _staff_context(request)
+    values = await staff_context(request)
     values.update(
         section=section,
         errors=errors or {},

@@ -36,7 +36,7 @@ def actor_of(user: UserRow) -> Actor:
     return Actor(user_id=user.id, roles=user.roles, department_id=user.department_id)
 
 
-async def _staff_context(request: Request) -> dict[str, Any]:
+async def staff_context(request: Request) -> dict[str, Any]:
     db = db_of(request)
     return {
         "channels": {row.code: row for row in await channels_of(request).all()},
@@ -78,7 +78,7 @@ async def queue(request: Request) -> Response:
         submitted_to=_parse_date(params.get("to", "")),
         words=params.get("q", "").strip()[:100],
     )
-    context = await _staff_context(request)
+    context = await staff_context(request)
     searching = any(vars(filters).values())
     if searching:
         tz = settings.tz
@@ -139,7 +139,7 @@ async def inbox(request: Request) -> Response:
     rows = await queues.department_inbox(
         db, department_id=user.department_id, states=("assigned", "review", "returned")
     )
-    context = await _staff_context(request)
+    context = await staff_context(request)
     calendar = await office_calendar(db)
     tz = settings_of(request).tz
     today = clock_of(request).now().astimezone(tz).date()
@@ -165,7 +165,7 @@ async def review_queue(request: Request) -> Response:
     rows = await queues.department_inbox(
         db_of(request), department_id=user.department_id, states=("review",)
     )
-    context = await _staff_context(request)
+    context = await staff_context(request)
     context.update(rows=rows, due_soon=set(), ages=await _ages(request, rows), title_key="review")
     return render(request, "staff/inbox.html", context)
 
@@ -198,7 +198,7 @@ async def _letter_page(
     request: Request, letter: LetterRow, *, error: str = "", status: int = 200
 ) -> Response:
     db, user = db_of(request), request.state.user
-    context = await _staff_context(request)
+    context = await staff_context(request)
     draft = await replies.current_draft(db, letter_id=letter.id)
     released = await replies.latest_released(db, letter_id=letter.id)
     preview_due = None
@@ -503,7 +503,7 @@ async def dashboard(request: Request) -> Response:
     week_ends = datetime.combine(today + timedelta(days=7 - today.weekday()), time(0), tz)
     month_starts = datetime.combine(today.replace(day=1), time(0), tz)
     scope = None if is_office(user) else user.department_id
-    context = await _staff_context(request)
+    context = await staff_context(request)
     async with db.transaction() as conn:  # one consistent view of the numbers
         context.update(
             open_counts=await dashboard_queries.open_by_state(conn, department_id=scope),
@@ -524,7 +524,7 @@ async def dashboard(request: Request) -> Response:
 @staff_page(None)
 async def welcome(request: Request) -> Response:
     """For roles without a letter list of their own (the reporter, until the reports)."""
-    return render(request, "staff/welcome.html", await _staff_context(request))
+    return render(request, "staff/welcome.html", await staff_context(request))
 
 
 SOURCES = (Source.POST, Source.PHONE, Source.VISIT)
@@ -533,7 +533,7 @@ SOURCES = (Source.POST, Source.PHONE, Source.VISIT)
 @staff_page(Page.ENTER)
 async def enter_letter(request: Request) -> Response:
     """A letter received by post, phone or visit, entered on the writer's behalf."""
-    context = await _staff_context(request)
+    context = await staff_context(request)
     values: dict[str, str] = {name: "" for name in FIELDS} | {"channel": "", "source": ""}
     errors: dict[str, str] = {}
     if request.method == "POST":
