@@ -822,17 +822,16 @@ async def explain_postgres_all(
             name = f"bench_q{number}"
             await conn.execute(f"PREPARE {name} AS {text}")
             execute = f"EXECUTE {name}" + (f"({values})" if names else "")
-            times = []
             warm = WARM_WITH.get(label)
-            if warm:
-                first = ", ".join(_literal(warm[name]) for name in names)
-                for _ in range(6):
-                    await conn.execute(f"EXECUTE {name}({first})")
-            for _ in range(4 if warm else 6):  # generic or custom is decided after 5 runs
+            first = ", ".join(_literal(warm[name]) for name in names) if warm else values
+            for _ in range(6):  # generic or custom is decided after 5 runs
+                await conn.execute(f"EXECUTE {name}" + (f"({first})" if names else ""))
+            rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {execute}")
+            times = []
+            for _ in range(3):  # the plan it settled on, timed
                 started = time.perf_counter()
                 await conn.execute(execute)
                 times.append((time.perf_counter() - started) * 1000)
-            rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {execute}")
             await conn.execute(f"DEALLOCATE {name}")
             plan = "\n".join(row[0] for row in rows)
             full = sorted({t for t in re.findall(r"Seq Scan on (\w+)", plan) if t in BIG_TABLES})
@@ -845,7 +844,7 @@ async def explain_postgres_all(
             removed = sum(
                 int(n) for n in re.findall(r"Rows Removed by (?:Filter|Index Recheck): (\d+)", plan)
             )
-            query_ms = statistics.median(times[1:])
+            query_ms = statistics.median(times)
             verdict = _verdict(full, query_ms)
             if not full and removed > 10_000:
                 verdict = f"index, but {removed:,} rows read and dropped" + (
