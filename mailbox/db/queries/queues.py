@@ -51,10 +51,11 @@ async def by_state(conn: Connection, *, state: str, limit: int = PAGE_SIZE) -> l
 
 
 async def needing_follow_up(conn: Connection, *, limit: int = PAGE_SIZE) -> list[ListedLetter]:
+    # A literal, not a parameter: SQLite uses the partial index only for a literal.
     rows = await conn.fetch_all(
-        f"SELECT {_COLUMNS} FROM letters l WHERE l.needs_follow_up = :yes"
+        f"SELECT {_COLUMNS} FROM letters l WHERE l.needs_follow_up"
         " ORDER BY l.submitted_at, l.id LIMIT :limit",
-        {"yes": True, "limit": limit},
+        {"limit": limit},
     )
     return _listed(rows)
 
@@ -170,12 +171,15 @@ async def department_inbox(
     placeholders = ", ".join(f":s{i}" for i in range(len(states)))
     params: dict[str, Any] = {f"s{i}": state for i, state in enumerate(states)}
     params.update(department_id=department_id, limit=limit)
+    # The literal open-state test lets both databases use the partial index
+    # letters_open_department; the parameters then pick among those states.
     keyset = ""
     if after:
         keyset = " AND (l.due_at > :after_at OR (l.due_at = :after_at AND l.id > :after_id))"
         params["after_at"], params["after_id"] = after
     rows = await conn.fetch_all(
         f"SELECT {_COLUMNS} FROM letters l WHERE l.department_id = :department_id"
+        " AND l.state IN ('assigned', 'review', 'returned')"
         f" AND l.state IN ({placeholders}){keyset} ORDER BY l.due_at, l.id LIMIT :limit",
         params,
     )
