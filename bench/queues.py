@@ -7,7 +7,7 @@
 
 For each database (SQLite, and PostgreSQL when --postgres-url answers), on loopback only:
 
-1. generates the letters with bench/generate.py (SQLite: var/bench/queues-N.sqlite3;
+1. generates the letters with bench/generate.py (SQLite: $TMPDIR/mailbox-bench/queues-N.sqlite3;
    PostgreSQL: the database mailbox_bench_test), or with --reuse uses one that already
    holds N letters; both are removed at the end unless --keep;
 2. creates a dispatcher and a handler (+ reviewer) of the department with the most open
@@ -180,7 +180,7 @@ def count_letters(target: Target) -> int:
             path = Path(target.url.removeprefix("sqlite+aiosqlite:///"))
             if not path.exists():
                 return -1
-            with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            with closing(sqlite3.connect(path)) as conn:  # (mode=ro fails on WAL without -shm)
                 return int(conn.execute("SELECT count(*) FROM letters").fetchone()[0])
 
         async def pg() -> int:
@@ -415,9 +415,9 @@ def run_wrk(args: argparse.Namespace, url: str, script: Path, session: str, seco
     return done.stdout
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU time of all `postgres` processes on the machine (the benchmark's backends)."""
-    total = 0.0
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds of each `postgres` process on the machine (the benchmark's backends)."""
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
@@ -426,8 +426,14 @@ def postgres_cpu_seconds() -> float:
         name, _sep, rest = text.partition(") ")
         if name.endswith("(postgres"):
             fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / bench_run.CLK_TCK
-    return total
+            found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / bench_run.CLK_TCK
+    return found
+
+
+def postgres_cpu_since(before: dict[int, float]) -> float:
+    """CPU seconds PostgreSQL's processes used since `before` (processes that started and
+    ended in between, such as parallel workers, are missed: they show as other load)."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in postgres_cpu().items())
 
 
 def wait_until_quiet(limit: float) -> float:
@@ -470,7 +476,7 @@ def measure_page(
     if args.warmup > 0:
         run_wrk(args, base + path, script, session, args.warmup)
     cpu, ticks, clock = bench_run.cpu_seconds(pid), bench_run.machine_ticks(), time.monotonic()
-    database_before = postgres_cpu_seconds()
+    database_before = postgres_cpu()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     text = run_wrk(args, base + path, script, session, args.duration)
     elapsed = time.monotonic() - clock
@@ -480,7 +486,7 @@ def measure_page(
     idle = (after[1] - ticks[1]) / max(1, after[0] - ticks[0])
     server_cpu = bench_run.cpu_seconds(pid) - cpu
     result.server_cpu_percent = 100 * server_cpu / elapsed
-    result.database_cpu_percent = 100 * (postgres_cpu_seconds() - database_before) / elapsed
+    result.database_cpu_percent = 100 * postgres_cpu_since(database_before) / elapsed
     result.wrk_cpu_percent = 100 * wrk_cpu / elapsed
     result.machine_busy_percent = 100 * (1 - idle)
     result.others_cpu_percent = max(
@@ -1013,6 +1019,11 @@ def main() -> int:
         default="postgresql://postgres@127.0.0.1:5432/postgres",
         help="an administrative connection; the benchmark creates and drops its own database",
     )
+    parser.add_argument(
+        "--sqlite-dir",
+        default=str(Path(tempfile.gettempdir()) / "mailbox-bench"),
+        help="where the SQLite database is made (outside the checkout: `git clean` spares it)",
+    )
     parser.add_argument("--sql", default="", help="extra SQL to run on the benchmark databases")
     parser.add_argument("--only", nargs="*", default=[], help="pages whose name contains a word")
     parser.add_argument("--generate-timeout", type=float, default=900)
@@ -1034,7 +1045,7 @@ def main() -> int:
     targets: list[Target] = []
     skipped: dict[str, str] = {}
     if not args.no_sqlite:
-        path = ROOT / "var" / "bench" / f"queues-{args.letters}.sqlite3"
+        path = Path(args.sqlite_dir).resolve() / f"queues-{args.letters}.sqlite3"
         targets.append(Target("sqlite", f"sqlite+aiosqlite:///{path}"))
     if not args.no_postgres:
         problem = asyncio.run(pg_reachable(args))
