@@ -3,7 +3,7 @@ letter page and its actions, and letters entered on a writer's behalf."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -92,22 +92,16 @@ async def queue(request: Request) -> Response:
             if filters.submitted_to
             else None
         )
-        after = None
-        if params.get("after_id", "").isdigit() and params.get("after_at"):
-            try:
-                after = (datetime.fromisoformat(params["after_at"]), int(params["after_id"]))
-            except ValueError:
-                after = None
         results = await queues.search(
-            db, filters=filters, from_moment=from_moment, to_moment=to_moment, after=after
+            db,
+            filters=filters,
+            from_moment=from_moment,
+            to_moment=to_moment,
+            after=_page_after(params),
         )
         sections = {"results": results}
         if len(results) == queues.PAGE_SIZE:
-            last = results[-1]
-            kept = {k: v for k, v in params.items() if k not in ("after_at", "after_id")}
-            context["next_page"] = "?" + urlencode(
-                {**kept, "after_at": last.submitted_at.isoformat(), "after_id": last.id}
-            )
+            context["next_page"] = _next_page(params, results[-1].submitted_at, results[-1].id)
     else:
         sections = {
             "new": await queues.by_state(db, state=LetterState.PENDING),
@@ -130,16 +124,50 @@ async def queue(request: Request) -> Response:
     return render(request, "staff/queue.html", context)
 
 
+def _page_after(params: Mapping[str, str]) -> tuple[datetime, int] | None:
+    """The keyset of the last row of the previous page, from the next-page link."""
+    if not params.get("after_id", "").isdigit() or not params.get("after_at"):
+        return None
+    try:
+        moment = datetime.fromisoformat(params["after_at"])
+    except ValueError:
+        return None
+    return (moment, int(params["after_id"])) if moment.tzinfo else None
+
+
+def _next_page(params: Mapping[str, str], last_at: datetime | None, last_id: int) -> str:
+    kept = {k: v for k, v in params.items() if k not in ("after_at", "after_id")}
+    assert last_at is not None, "listed letters are ordered by a moment they all have"
+    return "?" + urlencode({**kept, "after_at": last_at.isoformat(), "after_id": last_id})
+
+
+async def _department_page(
+    request: Request, department_id: int, states: tuple[str, ...]
+) -> tuple[list[queues.ListedLetter], str]:
+    """One page of the department's open letters by deadline, and the link to the next."""
+    rows = await queues.department_inbox(
+        db_of(request),
+        department_id=department_id,
+        states=states,
+        after=_page_after(request.query_params),
+    )
+    next_page = ""
+    if len(rows) == queues.PAGE_SIZE:
+        next_page = _next_page(request.query_params, rows[-1].due_at, rows[-1].id)
+    return rows, next_page
+
+
 @staff_page(Page.INBOX)
 async def inbox(request: Request) -> Response:
     user: UserRow = request.state.user
     if user.department_id is None:
         raise HTTPException(403)
     db = db_of(request)
-    rows = await queues.department_inbox(
-        db, department_id=user.department_id, states=("assigned", "review", "returned")
+    rows, next_page = await _department_page(
+        request, user.department_id, ("assigned", "review", "returned")
     )
     context = await staff_context(request)
+    context["next_page"] = next_page
     calendar = await office_calendar(db)
     tz = settings_of(request).tz
     today = clock_of(request).now().astimezone(tz).date()
@@ -162,10 +190,9 @@ async def review_queue(request: Request) -> Response:
     user: UserRow = request.state.user
     if user.department_id is None:
         raise HTTPException(403)
-    rows = await queues.department_inbox(
-        db_of(request), department_id=user.department_id, states=("review",)
-    )
+    rows, next_page = await _department_page(request, user.department_id, ("review",))
     context = await staff_context(request)
+    context["next_page"] = next_page
     context.update(rows=rows, due_soon=set(), ages=await _ages(request, rows), title_key="review")
     return render(request, "staff/inbox.html", context)
 

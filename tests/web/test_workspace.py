@@ -3,6 +3,7 @@ cycle through the forms."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from starlette.applications import Starlette
 from mailbox.db.database import Database
 from mailbox.services import accounts, intake
 from mailbox.services.transitions import Actor
+from tests.conftest import with_settings
 from tests.helpers import csrf_from, csrf_token
 from tests.services.conftest import add_department, new_letter
 
@@ -239,3 +241,57 @@ async def test_the_dashboard_counts_for_the_office_and_for_a_department(
         assert "政策法规处" not in page.text
     async with logged_in(app, "reporter") as client:
         assert (await client.get("/staff/dashboard")).status_code == 403
+
+
+def _numbers_and_next(page: str, path: str) -> tuple[list[str], str | None]:
+    numbers = re.findall(r'href="/staff/letters/(\d{14})"', page)
+    link = re.search(r'<a href="(\?[^"]*)">下一页</a>', page)
+    return numbers, (path + html.unescape(link.group(1)) if link else None)
+
+
+async def _walk(client: httpx.AsyncClient, path: str) -> list[str]:
+    """Every letter number over all the pages, following the next-page links."""
+    seen: list[str] = []
+    url: str | None = path
+    while url:
+        page = await client.get(url)
+        assert page.status_code == 200
+        numbers, url = _numbers_and_next(page.text, path.split("?")[0])
+        seen += list(dict.fromkeys(numbers))
+    return seen
+
+
+async def test_the_inbox_and_the_search_page_through_every_letter_once(
+    app: Starlette, db: Database, office: dict[str, str]
+) -> None:
+    """More letters than a page, many sharing a moment: the keyset pages neither skip nor repeat
+    one, in the order of the page."""
+    app.state.settings = with_settings(app.state.settings, submit_limit=0)  # 60 from one address
+    radio = await db.fetch_value("SELECT id FROM departments WHERE code = 'radio'")
+    boss = Actor(user_id=None, roles=frozenset({"dispatcher"}))
+    for _batch in range(3):  # three submission and acceptance moments, 20 letters each
+        for _ in range(20):
+            number = await new_letter(app)
+            await intake.accept(
+                db,
+                settings=app.state.settings,
+                clock=app.state.clock,
+                actor=boss,
+                tracking_no=number,
+                department_id=radio,
+            )
+        app.state.clock.advance(days=1)
+    expected = [
+        row["tracking_no"]
+        for row in await db.fetch_all(
+            "SELECT tracking_no FROM letters WHERE department_id = :d ORDER BY due_at, id",
+            {"d": radio},
+        )
+    ]
+    assert len(expected) == 61
+    async with logged_in(app, "radio_handler") as handler:
+        assert await _walk(handler, "/staff/inbox") == expected
+    async with logged_in(app, "dispatcher") as dispatcher:
+        found = await _walk(dispatcher, f"/staff/queue?department={radio}")
+        assert sorted(found) == sorted(expected) and len(found) == len(set(found))
+        assert found[0] == expected[-1]  # newest first

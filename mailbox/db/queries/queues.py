@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from mailbox.db.database import Connection
+from mailbox.domain.codes import TRACKING_NO_LENGTH
 
 PAGE_SIZE = 50
 OPEN_STATES = ("assigned", "review")
@@ -134,9 +135,13 @@ async def search(
         words = filters.words.strip()
         digits = "".join(ch for ch in words if ch.isdigit())
         if digits and len(digits) == len(words.replace(" ", "").replace("-", "")):
-            clauses.append("(l.tracking_no = :digits OR l.writer_phone LIKE :digits_like)")
+            if len(digits) == TRACKING_NO_LENGTH:
+                # A tracking number: one index look-up instead of a scan of every phone.
+                clauses.append("l.tracking_no = :digits")
+            else:
+                clauses.append("l.writer_phone LIKE :digits_like")
+                params["digits_like"] = f"%{digits}%"
             params["digits"] = digits
-            params["digits_like"] = f"%{digits}%"
         else:
             clauses.append(
                 "(l.writer_name = :words OR l.title LIKE :like ESCAPE '\\'"
@@ -146,8 +151,9 @@ async def search(
             params["words"] = words
             params["like"] = f"%{escaped}%"
     if after:
+        # The leading bound lets both databases read the index as a range from the last row.
         clauses.append(
-            "(l.submitted_at < :after_at OR (l.submitted_at = :after_at AND l.id < :after_id))"
+            "l.submitted_at <= :after_at AND (l.submitted_at < :after_at OR l.id < :after_id)"
         )
         params["after_at"], params["after_id"] = after
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
@@ -175,7 +181,7 @@ async def department_inbox(
     # letters_open_department; the parameters then pick among those states.
     keyset = ""
     if after:
-        keyset = " AND (l.due_at > :after_at OR (l.due_at = :after_at AND l.id > :after_id))"
+        keyset = " AND l.due_at >= :after_at AND (l.due_at > :after_at OR l.id > :after_id)"
         params["after_at"], params["after_id"] = after
     rows = await conn.fetch_all(
         f"SELECT {_COLUMNS} FROM letters l WHERE l.department_id = :department_id"
