@@ -21,7 +21,7 @@ from mailbox.services.housekeeping import run_housekeeping
 from mailbox.services.reminders import run_daily
 from mailbox.settings import ROOT, Settings, load_settings
 from mailbox.templating import create_environment
-from mailbox.web import admin, errors, public, staff, workspace
+from mailbox.web import admin, errors, letter, public, staff, workspace
 from mailbox.web.middleware import BodyLimit, LocaleAndHeaders
 
 
@@ -79,6 +79,7 @@ def create_app(
             *public.routes,
             *staff.routes,
             *workspace.routes,
+            *letter.routes,
             *admin.routes,
             Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         ],

@@ -18,6 +18,8 @@ SUBJECTS = {
     "rejected": N_("Your letter %(tracking_no)s could not be accepted"),
     "merged": N_("Your letter %(tracking_no)s is handled with an earlier one"),
     "replied": N_("We have replied to your letter %(tracking_no)s"),
+    "reopened": N_("Your letter %(tracking_no)s is being handled again"),
+    "follow_up_closed": N_("Your letter %(tracking_no)s: the office's answer to your rating"),
     # To staff, about their work.
     "assigned": N_("New letter %(tracking_no)s for your department"),
     "review_requested": N_("The reply to letter %(tracking_no)s is waiting for review"),

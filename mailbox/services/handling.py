@@ -16,14 +16,22 @@ from mailbox.domain.states import LetterState
 from mailbox.domain.workflow import Action, TransitionRefused, next_state
 from mailbox.services.calendar import office_calendar
 from mailbox.services.errors import NotFound, ServiceError
-from mailbox.services.intake import _letter, _writer_mail, due_at_for
+from mailbox.services.intake import due_at_for
 from mailbox.services.reminders import (
     assigned_mails,
     extension_decided_mails,
     review_requested_mails,
     sent_back_mails,
 )
-from mailbox.services.transitions import SYSTEM, WRITER, Actor, Change, transition
+from mailbox.services.transitions import (
+    SYSTEM,
+    WRITER,
+    Actor,
+    Change,
+    load_letter,
+    transition,
+    writer_mail,
+)
 from mailbox.settings import Settings
 
 REPLY_MIN, REPLY_MAX = 10, 10_000
@@ -52,7 +60,7 @@ async def save_draft(
     """Keep the handler's text; no state changes until it is submitted."""
     text = _clean_reply(body)
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         if letter.state != LetterState.ASSIGNED or letter.department_id != actor.department_id:
             raise TransitionRefused("only the department's open letters take drafts")
         assert actor.user_id is not None
@@ -71,7 +79,7 @@ async def _draft(conn: Connection, letter: LetterRow) -> replies.ReplyRow:
 async def submit_for_review(db: Database, *, clock: Clock, actor: Actor, tracking_no: str) -> None:
     now = clock.now()
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         draft = await _draft(conn, letter)
         await transition(
             conn,
@@ -108,7 +116,7 @@ async def _release(
         change=Change(
             fields={"replied_at": now, "rating_until": now + timedelta(days=settings.rating_days)},
             data={"reply_id": draft.id},
-            mails=_writer_mail(
+            mails=writer_mail(
                 letter,
                 "replied",
                 rating_token=rating_token(settings.secret_key, letter.tracking_no, draft.id),
@@ -123,7 +131,7 @@ async def approve(
 ) -> None:
     """The reviewer releases the reply; the writer is mailed a link to read and rate it."""
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         await _release(
             conn,
             settings=settings,
@@ -139,7 +147,7 @@ async def release_directly(
 ) -> None:
     """For a channel without review, the handler's reply goes out at once."""
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         review = await conn.fetch_value(
             "SELECT review_required FROM channels WHERE code = :code", {"code": letter.channel}
         )
@@ -161,7 +169,7 @@ async def send_back(
     if not comment.strip():
         raise InvalidWork("say what to change")
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         await transition(
             conn,
             letter=letter,
@@ -183,7 +191,7 @@ async def return_to_office(
     if not reason.strip():
         raise InvalidWork("give the reason")
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         await transition(
             conn,
             letter=letter,
@@ -201,7 +209,7 @@ async def request_extension(
         raise InvalidWork("1 to 60 working days, with a reason")
     now = clock.now()
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         pending = await conn.fetch_value(
             "SELECT id FROM extension_requests WHERE letter_id = :id AND state = 'pending'",
             {"id": letter.id},
@@ -250,7 +258,7 @@ async def decide_extension(
         )
         if request is None:
             raise NotFound(f"extension request {request_id}")
-        letter = await _letter(conn, request["tracking_no"])
+        letter = await load_letter(conn, request["tracking_no"])
         new_due: datetime | None = None
         change = Change(public=False, note=note)
         if grant:
@@ -307,7 +315,7 @@ async def rate(
     """The writer rates the released reply once; the letter closes. 不满意 waits for the office."""
     now = clock.now()
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         if letter.state != LetterState.REPLIED or (
             letter.rating_until and now > letter.rating_until
         ):
@@ -347,7 +355,7 @@ async def close_unrated(db: Database, *, clock: Clock) -> int:
             {"now": now},
         )
         for row in rows:
-            letter = await _letter(conn, row["tracking_no"])
+            letter = await load_letter(conn, row["tracking_no"])
             await transition(
                 conn,
                 letter=letter,
@@ -368,7 +376,7 @@ async def reopen(
         raise InvalidWork("tell the department what is still missing")
     now = clock.now()
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         if not letter_needs_follow_up(letter):
             raise TransitionRefused("only an unsatisfied letter is reopened")
         due_at = await due_at_for(conn, settings, letter, now)
@@ -387,15 +395,18 @@ async def reopen(
                 },
                 note=note,
                 data={"due_at": due_at.isoformat()},
-                mails=await assigned_mails(
-                    conn,
-                    letter=letter,
-                    department_id=letter.department_id,
-                    due_at=due_at,
-                    note=note.strip(),
-                )
-                if letter.department_id is not None
-                else [],
+                mails=writer_mail(letter, "reopened", due_at=due_at.isoformat())
+                + (
+                    await assigned_mails(
+                        conn,
+                        letter=letter,
+                        department_id=letter.department_id,
+                        due_at=due_at,
+                        note=note.strip(),
+                    )
+                    if letter.department_id is not None
+                    else []
+                ),
             ),
         )
     return due_at
@@ -407,7 +418,7 @@ async def close_with_note(
     if not note.strip():
         raise InvalidWork("a note is needed")
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         if not letter_needs_follow_up(letter):
             raise TransitionRefused("nothing to follow up")
         await transition(
@@ -416,7 +427,11 @@ async def close_with_note(
             action=Action.CLOSE_UNSATISFIED,
             actor=actor,
             now=clock.now(),
-            change=Change(fields={"needs_follow_up": False}, note=note.strip()),
+            change=Change(
+                fields={"needs_follow_up": False},
+                note=note.strip(),
+                mails=writer_mail(letter, "follow_up_closed", note=note.strip()),
+            ),
         )
 
 
@@ -431,7 +446,7 @@ async def correct_reply(
     text = _clean_reply(body)
     now = clock.now()
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         assert actor.user_id is not None
         await transition(
             conn,

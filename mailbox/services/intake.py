@@ -10,28 +10,14 @@ from mailbox.db.queries import letters
 from mailbox.db.queries.letters import LetterRow
 from mailbox.domain.workflow import Action
 from mailbox.services.calendar import office_calendar
-from mailbox.services.errors import NotFound, ServiceError
+from mailbox.services.errors import ServiceError
 from mailbox.services.reminders import assigned_mails
-from mailbox.services.transitions import Actor, Change, Mail, transition
+from mailbox.services.transitions import Actor, Change, load_letter, transition, writer_mail
 from mailbox.settings import Settings
 
 
 class InvalidDecision(ServiceError):
     """A decision that cannot be taken as given (unknown department, reason, original...)."""
-
-
-async def _letter(conn: Connection, tracking_no: str) -> LetterRow:
-    letter = await letters.get_letter_by_tracking_no(conn, tracking_no=tracking_no)
-    if letter is None:
-        raise NotFound(tracking_no)
-    return letter
-
-
-def _writer_mail(letter: LetterRow, kind: str, **context: object) -> list[Mail]:
-    if not letter.writer_email:
-        return []
-    base = {"name": letter.writer_name, "title": letter.title, "tracking_no": letter.tracking_no}
-    return [Mail(kind, letter.writer_email, letter.locale, {**base, **context})]
 
 
 async def _department_name(conn: Connection, department_id: int) -> str:
@@ -67,7 +53,7 @@ async def accept(
     """Accept and route to the lead department; the deadline is fixed now. Returns it."""
     now = clock.now()
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         department = await _department_name(conn, department_id)
         due_at = await due_at_for(conn, settings, letter, now)
         staff_mails = await assigned_mails(
@@ -86,7 +72,7 @@ async def accept(
                     "department": department,
                     "due_at": due_at.isoformat(),
                 },
-                mails=_writer_mail(letter, "accepted", due_at=due_at.isoformat()) + staff_mails,
+                mails=writer_mail(letter, "accepted", due_at=due_at.isoformat()) + staff_mails,
             ),
         )
     return due_at
@@ -98,7 +84,7 @@ async def reject(
     """Not accepted, with a coded reason; the writer is told why and where to turn."""
     now = clock.now()
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         reason = await conn.fetch_one(
             "SELECT code, label, label_en, advice, advice_en FROM reject_reasons"
             " WHERE code = :code AND enabled = :yes",
@@ -119,7 +105,7 @@ async def reject(
                 fields={"closed_at": now},
                 note=label,
                 data={"reason": reason["code"], "advice": advice, "staff_note": note},
-                mails=_writer_mail(letter, "rejected", reason=label, advice=advice, note=note),
+                mails=writer_mail(letter, "rejected", reason=label, advice=advice, note=note),
             ),
         )
 
@@ -127,7 +113,7 @@ async def reject(
 async def mark_spam(db: Database, *, clock: Clock, actor: Actor, tracking_no: str) -> None:
     """Kept, never deleted, left out of every figure; the writer is not told."""
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         await transition(
             conn,
             letter=letter,
@@ -140,7 +126,7 @@ async def mark_spam(db: Database, *, clock: Clock, actor: Actor, tracking_no: st
 
 async def restore(db: Database, *, clock: Clock, actor: Actor, tracking_no: str) -> None:
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         await transition(
             conn,
             letter=letter,
@@ -157,7 +143,7 @@ async def merge(
     """A repeat of another letter: it leaves the figures; the writer gets the original's number."""
     now = clock.now()
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         original = await letters.get_letter_by_tracking_no(conn, tracking_no=original_tracking_no)
         if original is None or original.id == letter.id or original.state in ("spam", "duplicate"):
             raise InvalidDecision(f"{original_tracking_no} cannot be the original")
@@ -171,7 +157,7 @@ async def merge(
                 fields={"duplicate_of_id": original.id, "closed_at": now},
                 note=original.tracking_no,
                 data={"original": original.tracking_no},
-                mails=_writer_mail(letter, "merged", original=original.tracking_no),
+                mails=writer_mail(letter, "merged", original=original.tracking_no),
             ),
         )
 
@@ -181,7 +167,7 @@ async def reassign(
 ) -> None:
     """A returned letter goes to another department; the deadline fixed at acceptance stays."""
     async with db.transaction() as conn:
-        letter = await _letter(conn, tracking_no)
+        letter = await load_letter(conn, tracking_no)
         department = await _department_name(conn, department_id)
         await transition(
             conn,

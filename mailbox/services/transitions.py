@@ -12,6 +12,7 @@ from mailbox.db.queries.letters import LetterRow
 from mailbox.db.queries.workflow import move_letter
 from mailbox.domain.states import LetterState
 from mailbox.domain.workflow import TRANSITIONS, Action, TransitionRefused, may, next_state
+from mailbox.services.errors import NotFound
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,22 @@ class Mail:
     recipient: str
     locale: str
     context: dict[str, Any]
+
+
+def writer_mail(letter: LetterRow, kind: str, **context: object) -> list[Mail]:
+    """The mail that tells the writer of a step, if they gave an address."""
+    if not letter.writer_email:
+        return []
+    base = {"name": letter.writer_name, "title": letter.title, "tracking_no": letter.tracking_no}
+    return [Mail(kind, letter.writer_email, letter.locale, {**base, **context})]
+
+
+async def load_letter(conn: Connection, tracking_no: str) -> LetterRow:
+    """The letter inside the step's transaction, or NotFound."""
+    letter = await letters.get_letter_by_tracking_no(conn, tracking_no=tracking_no)
+    if letter is None:
+        raise NotFound(tracking_no)
+    return letter
 
 
 @dataclass(frozen=True)

@@ -1,33 +1,29 @@
-"""The staff workspace: the dispatcher's queue, the department inbox, the review queue, the
-letter page and its actions, and letters entered on a writer's behalf."""
+"""The staff workspace's lists: the dispatcher's queue, the department inbox, the review queue,
+the dashboard, and letters entered on a writer's behalf (the letter page is `letter.py`)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
-from mailbox.auth.permissions import Page, is_office, sees_letter
+from mailbox.auth.permissions import Page, is_office
 from mailbox.db.queries import dashboard as dashboard_queries
-from mailbox.db.queries import letters, outbox, queues, replies, staffview
+from mailbox.db.queries import outbox, queues, staffview
 from mailbox.db.queries import reminders as reminder_queries
-from mailbox.db.queries.letters import LetterRow
 from mailbox.db.queries.users import UserRow
 from mailbox.domain.states import LetterState, Source
 from mailbox.domain.validation import FIELDS, validate_letter
-from mailbox.domain.workflow import TRANSITIONS, Action, TransitionRefused, may
 from mailbox.i18n import _, get_locale
-from mailbox.services import handling, intake
 from mailbox.services.calendar import office_calendar
-from mailbox.services.errors import NotFound, ServiceError
 from mailbox.services.submission import submit_letter
-from mailbox.services.transitions import Actor, NotPermitted
+from mailbox.services.transitions import Actor
 from mailbox.web.common import channels_of, clock_of, db_of, read_form, render, settings_of
 from mailbox.web.staff import staff_page
 
@@ -197,329 +193,6 @@ async def review_queue(request: Request) -> Response:
     return render(request, "staff/inbox.html", context)
 
 
-async def _visible_letter(request: Request) -> LetterRow:
-    letter = await letters.get_letter_by_tracking_no(
-        db_of(request), tracking_no=request.path_params["tracking_no"]
-    )
-    # Outside your scope, a letter does not exist for you: 404, not 403.
-    if letter is None or not sees_letter(request.state.user, letter):
-        raise HTTPException(404)
-    return letter
-
-
-def _possible_actions(user: UserRow, letter: LetterRow) -> set[str]:
-    return {
-        action
-        for action, rule in TRANSITIONS.items()
-        if letter.state in rule.sources
-        and may(
-            action,
-            user.roles,
-            user_department_id=user.department_id,
-            letter_department_id=letter.department_id,
-        )
-    }
-
-
-async def _letter_page(
-    request: Request, letter: LetterRow, *, error: str = "", status: int = 200
-) -> Response:
-    db, user = db_of(request), request.state.user
-    context = await staff_context(request)
-    draft = await replies.current_draft(db, letter_id=letter.id)
-    released = await replies.latest_released(db, letter_id=letter.id)
-    preview_due = None
-    if letter.state == LetterState.PENDING:
-        async with db.transaction() as conn:  # a read; the writer sees holidays just edited
-            preview_due = await intake.due_at_for(
-                conn, settings_of(request), letter, clock_of(request).now()
-            )
-    context.update(
-        letter=letter,
-        actions=_possible_actions(user, letter),
-        timeline=await staffview.timeline(db, letter_id=letter.id),
-        notes=await staffview.notes(db, letter_id=letter.id),
-        draft=draft,
-        released=released,
-        templates=await staffview.reply_templates(
-            db, channel=letter.channel, department_id=letter.department_id
-        ),
-        reasons=await staffview.reject_reasons(db),
-        extension_id=await staffview.pending_extension_id(db, letter_id=letter.id),
-        ratings=await replies.ratings(db, letter_id=letter.id),
-        preview_due=preview_due,
-        error=error,
-        office=is_office(user),
-    )
-    return render(request, "staff/letter.html", context, status=status)
-
-
-@staff_page(Page.LETTER)
-async def letter_page(request: Request) -> Response:
-    return await _letter_page(request, await _visible_letter(request))
-
-
-Handler = Callable[[Request, LetterRow, Actor, dict[str, str]], Awaitable[None]]
-
-
-def _int(form: dict[str, str], name: str) -> int:
-    raw = form.get(name, "")
-    if not raw.isdigit():
-        raise intake.InvalidDecision(name)
-    return int(raw)
-
-
-async def _accept(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    await intake.accept(
-        db_of(request),
-        settings=settings_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        tracking_no=letter.tracking_no,
-        department_id=_int(form, "department_id"),
-    )
-
-
-async def _reject(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    await intake.reject(
-        db_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        tracking_no=letter.tracking_no,
-        reason_code=form.get("reason", ""),
-        note=form.get("note", "").strip()[:1000],
-    )
-
-
-async def _spam(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    await intake.mark_spam(
-        db_of(request), clock=clock_of(request), actor=actor, tracking_no=letter.tracking_no
-    )
-
-
-async def _restore(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    await intake.restore(
-        db_of(request), clock=clock_of(request), actor=actor, tracking_no=letter.tracking_no
-    )
-
-
-async def _merge(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    await intake.merge(
-        db_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        tracking_no=letter.tracking_no,
-        original_tracking_no="".join(ch for ch in form.get("original", "") if ch.isdigit()),
-    )
-
-
-async def _reassign(
-    request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]
-) -> None:
-    await intake.reassign(
-        db_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        tracking_no=letter.tracking_no,
-        department_id=_int(form, "department_id"),
-    )
-
-
-async def _save_draft(
-    request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]
-) -> None:
-    await handling.save_draft(
-        db_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        tracking_no=letter.tracking_no,
-        body=form.get("body", ""),
-    )
-
-
-async def _submit_draft(
-    request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]
-) -> None:
-    await _save_draft(request, letter, actor, form)
-    await handling.submit_for_review(
-        db_of(request), clock=clock_of(request), actor=actor, tracking_no=letter.tracking_no
-    )
-
-
-async def _release(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    await _save_draft(request, letter, actor, form)
-    await handling.release_directly(
-        db_of(request),
-        settings=settings_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        tracking_no=letter.tracking_no,
-    )
-
-
-async def _approve(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    await handling.approve(
-        db_of(request),
-        settings=settings_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        tracking_no=letter.tracking_no,
-    )
-
-
-async def _send_back(
-    request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]
-) -> None:
-    await handling.send_back(
-        db_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        tracking_no=letter.tracking_no,
-        comment=form.get("note", "")[:2000],
-    )
-
-
-async def _return(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    await handling.return_to_office(
-        db_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        tracking_no=letter.tracking_no,
-        reason=form.get("note", "")[:2000],
-    )
-
-
-async def _request_extension(
-    request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]
-) -> None:
-    await handling.request_extension(
-        db_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        tracking_no=letter.tracking_no,
-        working_days=_int(form, "working_days"),
-        reason=form.get("note", "")[:2000],
-    )
-
-
-async def _grant(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    await handling.decide_extension(
-        db_of(request),
-        settings=settings_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        request_id=_int(form, "request_id"),
-        grant=True,
-        note=form.get("note", "")[:2000],
-    )
-
-
-async def _refuse(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    await handling.decide_extension(
-        db_of(request),
-        settings=settings_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        request_id=_int(form, "request_id"),
-        grant=False,
-        note=form.get("note", "")[:2000],
-    )
-
-
-async def _reopen(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    await handling.reopen(
-        db_of(request),
-        settings=settings_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        tracking_no=letter.tracking_no,
-        note=form.get("note", "")[:2000],
-    )
-
-
-async def _close(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    await handling.close_with_note(
-        db_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        tracking_no=letter.tracking_no,
-        note=form.get("note", "")[:2000],
-    )
-
-
-async def _correct(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    await handling.correct_reply(
-        db_of(request),
-        clock=clock_of(request),
-        actor=actor,
-        tracking_no=letter.tracking_no,
-        body=form.get("body", ""),
-        note=form.get("note", "")[:2000],
-    )
-
-
-async def _note(request: Request, letter: LetterRow, actor: Actor, form: dict[str, str]) -> None:
-    body = form.get("body", "").strip()[:5000]
-    if not body:
-        raise handling.InvalidWork("empty note")
-    assert actor.user_id is not None
-    async with db_of(request).transaction() as conn:
-        await staffview.add_note(
-            conn,
-            letter_id=letter.id,
-            author_user_id=actor.user_id,
-            body=body,
-            now=clock_of(request).now(),
-        )
-
-
-HANDLERS: dict[str, Handler] = {
-    Action.ACCEPT: _accept,
-    Action.REJECT: _reject,
-    Action.MARK_SPAM: _spam,
-    Action.RESTORE: _restore,
-    Action.MERGE: _merge,
-    Action.REASSIGN: _reassign,
-    "save_draft": _save_draft,
-    Action.SUBMIT_DRAFT: _submit_draft,
-    Action.RELEASE: _release,
-    Action.APPROVE: _approve,
-    Action.SEND_BACK: _send_back,
-    Action.RETURN: _return,
-    Action.REQUEST_EXTENSION: _request_extension,
-    Action.GRANT_EXTENSION: _grant,
-    Action.REFUSE_EXTENSION: _refuse,
-    Action.REOPEN: _reopen,
-    Action.CLOSE_UNSATISFIED: _close,
-    Action.CORRECT_REPLY: _correct,
-    "note": _note,
-}
-
-
-@staff_page(Page.LETTER)
-async def letter_action(request: Request) -> Response:
-    letter = await _visible_letter(request)
-    form = await read_form(request)
-    handler = HANDLERS.get(form.get("action", ""))
-    if handler is None:
-        raise HTTPException(400)
-    try:
-        await handler(request, letter, actor_of(request.state.user), form)
-        request.app.state.outbox_wakeup.set()  # any mail the step queued goes out now
-    except NotPermitted:
-        raise HTTPException(403) from None
-    except TransitionRefused:
-        fresh = await _visible_letter(request)
-        message = _("This step is not possible now: the letter has changed. Please look again.")
-        return await _letter_page(request, fresh, error=message, status=409)
-    except NotFound:
-        raise HTTPException(404) from None
-    except ServiceError:
-        message = _("Please check what you entered: something is missing or not valid.")
-        return await _letter_page(request, letter, error=message, status=400)
-    return RedirectResponse(f"/staff/letters/{letter.tracking_no}", status_code=303)
-
-
 @staff_page(Page.DASHBOARD)
 async def dashboard(request: Request) -> Response:
     """The office sees every department; a department head sees their own."""
@@ -597,6 +270,4 @@ routes = [
     Route("/staff/inbox", inbox),
     Route("/staff/review", review_queue),
     Route("/staff/enter", enter_letter, methods=["GET", "POST"]),
-    Route("/staff/letters/{tracking_no}", letter_page, methods=["GET"]),
-    Route("/staff/letters/{tracking_no}", letter_action, methods=["POST"]),
 ]

@@ -88,6 +88,10 @@ def replied(number: str) -> str:
     return f"您的来信（编号{number}）已答复"
 
 
+def reopened(number: str) -> str:
+    return f"您的来信（编号{number}）已重新办理"
+
+
 def assigned(number: str) -> str:
     return f"新交办来信（编号{number}）"
 
@@ -325,12 +329,13 @@ def run_the_cycle(url: str, database: Path, mail: Mailbag, new_page: Callable[..
     open_from_list(dispatcher, "重新交办或附说明后办结", number)
     follow_up = dispatcher.locator("#follow-up")
     expect(follow_up.get_by_role("heading")).to_have_text("来信人不满意")
-    follow_up.get_by_label("说明").fill(REOPEN_NOTE)
+    follow_up.get_by_label("说明（来信人可以看到）").fill(REOPEN_NOTE)
     follow_up.get_by_role("button", name="重新交办").click()
     expect_state(dispatcher, "assigned")
     expect(dispatcher.locator("#follow-up")).to_have_count(0)
-    (again,) = mail.expect((handler_mail, assigned(number)))
+    again, told = mail.expect((handler_mail, assigned(number)), (CITIZEN, reopened(number)))
     assert DEPARTMENT[1] in text_of(again) and REOPEN_NOTE in text_of(again)
+    assert "重新办理" in text_of(told)
     dispatcher.goto("/staff/queue")
     expect(dispatcher.get_by_role("table", name="重新交办或附说明后办结")).to_have_count(0)
 
@@ -392,11 +397,17 @@ def run_the_cycle(url: str, database: Path, mail: Mailbag, new_page: Callable[..
     for message in mail.smtp.messages:
         received_by.setdefault(str(message["To"]), []).append(str(message["Subject"]))
     assert received_by == {  # the dispatcher gets none: only overdue reminders go there
-        CITIZEN: [received(number), accepted(number), replied(number), replied(number)],
+        CITIZEN: [
+            received(number),
+            accepted(number),
+            replied(number),
+            reopened(number),
+            replied(number),
+        ],
         handler_mail: [assigned(number), sent_back(number), assigned(number)],
         reviewer_mail: [review_requested(number)] * 3,
     }
     ids = [str(message["Message-ID"]) for message in mail.smtp.messages]
-    assert len(set(ids)) == len(ids) == 10, ids
+    assert len(set(ids)) == len(ids) == 11, ids
     # Everything queued was sent, once: nothing is left over to arrive later.
-    assert letters == 1 and outbox == (10, 10)
+    assert letters == 1 and outbox == (11, 11)

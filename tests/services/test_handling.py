@@ -209,6 +209,8 @@ async def test_unsatisfied_rating_reopens_with_a_new_deadline(
         note="请补充答复",
     )
     assert due == datetime(2026, 10, 27, 16, tzinfo=UTC)
+    [told] = await mails(db, "reopened")  # the writer learns the new deadline
+    assert told["context"]["due_at"] == due.isoformat()
     letter = await letter_row(db, assigned)
     assert letter["state"] == "assigned" and not letter["needs_follow_up"]
     await replied(app, db, assigned, handler, reviewer)
@@ -231,6 +233,8 @@ async def test_close_with_a_note_ends_the_follow_up(
     )
     letter = await letter_row(db, assigned)
     assert letter["state"] == "closed" and not letter["needs_follow_up"]
+    [told] = await mails(db, "follow_up_closed")
+    assert told["context"]["note"] == "已电话解释，来信人表示理解"
 
 
 async def test_the_rating_window_closes_the_letter(
