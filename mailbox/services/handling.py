@@ -29,6 +29,7 @@ from mailbox.services.transitions import (
     Actor,
     Change,
     load_letter,
+    step,
     transition,
     writer_mail,
 )
@@ -166,22 +167,22 @@ async def release_directly(
 async def send_back(
     db: Database, *, clock: Clock, actor: Actor, tracking_no: str, comment: str
 ) -> None:
-    if not comment.strip():
+    comment = comment.strip()
+    if not comment:
         raise InvalidWork("say what to change")
-    async with db.transaction() as conn:
-        letter = await load_letter(conn, tracking_no)
-        await transition(
-            conn,
-            letter=letter,
-            action=Action.SEND_BACK,
-            actor=actor,
-            now=clock.now(),
-            change=Change(
-                public=False,
-                note=comment.strip(),
-                mails=await sent_back_mails(conn, letter=letter, comment=comment.strip()),
-            ),
-        )
+
+    async def change(conn: Connection, letter: LetterRow) -> Change:
+        mails = await sent_back_mails(conn, letter=letter, comment=comment)
+        return Change(public=False, note=comment, mails=mails)
+
+    await step(
+        db,
+        tracking_no=tracking_no,
+        action=Action.SEND_BACK,
+        actor=actor,
+        now=clock.now(),
+        change=change,
+    )
 
 
 async def return_to_office(
@@ -190,16 +191,14 @@ async def return_to_office(
     """Not this department's letter: back to the dispatcher, with the reason."""
     if not reason.strip():
         raise InvalidWork("give the reason")
-    async with db.transaction() as conn:
-        letter = await load_letter(conn, tracking_no)
-        await transition(
-            conn,
-            letter=letter,
-            action=Action.RETURN,
-            actor=actor,
-            now=clock.now(),
-            change=Change(public=False, note=reason.strip()),
-        )
+    await step(
+        db,
+        tracking_no=tracking_no,
+        action=Action.RETURN,
+        actor=actor,
+        now=clock.now(),
+        change=Change(public=False, note=reason.strip()),
+    )
 
 
 async def request_extension(

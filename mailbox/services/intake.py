@@ -12,7 +12,14 @@ from mailbox.domain.workflow import Action
 from mailbox.services.calendar import office_calendar
 from mailbox.services.errors import ServiceError
 from mailbox.services.reminders import assigned_mails
-from mailbox.services.transitions import Actor, Change, load_letter, transition, writer_mail
+from mailbox.services.transitions import (
+    Actor,
+    Change,
+    load_letter,
+    step,
+    transition,
+    writer_mail,
+)
 from mailbox.settings import Settings
 
 
@@ -112,29 +119,25 @@ async def reject(
 
 async def mark_spam(db: Database, *, clock: Clock, actor: Actor, tracking_no: str) -> None:
     """Kept, never deleted, left out of every figure; the writer is not told."""
-    async with db.transaction() as conn:
-        letter = await load_letter(conn, tracking_no)
-        await transition(
-            conn,
-            letter=letter,
-            action=Action.MARK_SPAM,
-            actor=actor,
-            now=clock.now(),
-            change=Change(public=False),
-        )
+    await step(
+        db,
+        tracking_no=tracking_no,
+        action=Action.MARK_SPAM,
+        actor=actor,
+        now=clock.now(),
+        change=Change(public=False),
+    )
 
 
 async def restore(db: Database, *, clock: Clock, actor: Actor, tracking_no: str) -> None:
-    async with db.transaction() as conn:
-        letter = await load_letter(conn, tracking_no)
-        await transition(
-            conn,
-            letter=letter,
-            action=Action.RESTORE,
-            actor=actor,
-            now=clock.now(),
-            change=Change(public=False),
-        )
+    await step(
+        db,
+        tracking_no=tracking_no,
+        action=Action.RESTORE,
+        actor=actor,
+        now=clock.now(),
+        change=Change(public=False),
+    )
 
 
 async def merge(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mailbox.db.database import Connection
+from mailbox.db.database import Connection, Database
 from mailbox.db.queries import letters, outbox
 from mailbox.db.queries.letters import LetterRow
 from mailbox.db.queries.workflow import move_letter
@@ -127,3 +128,25 @@ async def transition(
             letter_id=letter.id,
         )
     return target
+
+
+ChangeFor = Callable[[Connection, LetterRow], Awaitable[Change]]
+
+
+async def step(
+    db: Database,
+    *,
+    tracking_no: str,
+    action: Action,
+    actor: Actor,
+    now: datetime,
+    change: Change | ChangeFor | None = None,
+) -> LetterState:
+    """A transition in a transaction of its own: load the letter, work out the change (a
+    callable gets the connection and the letter, e.g. to address the department's mail), move."""
+    async with db.transaction() as conn:
+        letter = await load_letter(conn, tracking_no)
+        made = await change(conn, letter) if callable(change) else change
+        return await transition(
+            conn, letter=letter, action=action, actor=actor, now=now, change=made
+        )
