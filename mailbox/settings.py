@@ -50,6 +50,7 @@ class Settings:
     track_limit: int = _setting(30, "Tracking lookups per client address per hour (0 = no limit).")
     login_limit: int = _setting(10, "Failed staff logins per address per 15 minutes (0 = off).")
     rating_days: int = _setting(15, "Days after a reply during which the writer may rate it.")
+    rate_decimals: int = _setting(1, "Decimals shown in report rates, 0 to 3 (JSON: exact).")
     data_dir: str = _setting(
         "var",
         "Folder for files the app generates (the secret key), relative to the repository root.",
@@ -126,6 +127,16 @@ def _port(name: str, raw: str) -> int:
     return value
 
 
+def _range(low: int, high: int) -> Callable[[str, str], int]:
+    def parse(name: str, raw: str) -> int:
+        value = _int(name, raw)
+        if not low <= value <= high:
+            raise SettingsError(f"{name} must be between {low} and {high}")
+        return value
+
+    return parse
+
+
 def _text(name: str, raw: str) -> str:
     return raw
 
@@ -142,6 +153,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "track_limit": _int,
     "login_limit": _int,
     "rating_days": _int,
+    "rate_decimals": _range(0, 3),
 }
 
 

@@ -108,6 +108,12 @@ async def _release(
 ) -> None:
     next_state(action, LetterState(letter.state))  # refuse before looking for a draft
     draft = await _draft(conn, letter)
+    fields: dict[str, object] = {
+        "replied_at": now,
+        "rating_until": now + timedelta(days=settings.rating_days),
+    }
+    if letter.first_replied_at is None:
+        fields |= await first_reply_facts(conn, settings, letter, now)
     await transition(
         conn,
         letter=letter,
@@ -115,7 +121,7 @@ async def _release(
         actor=actor,
         now=now,
         change=Change(
-            fields={"replied_at": now, "rating_until": now + timedelta(days=settings.rating_days)},
+            fields=fields,
             data={"reply_id": draft.id},
             mails=writer_mail(
                 letter,
@@ -125,6 +131,22 @@ async def _release(
         ),
     )
     await replies.release(conn, reply_id=draft.id, released_by_id=actor.user_id, now=now)
+
+
+async def first_reply_facts(
+    conn: Connection, settings: Settings, letter: LetterRow, now: datetime
+) -> dict[str, object]:
+    """What the figures count of a letter's first reply (DESIGN §5), fixed when it goes out:
+    a reopened letter's second reply changes none of them."""
+    calendar = await office_calendar(conn)
+    return {
+        "first_replied_at": now,
+        "reply_due_at": letter.due_at,
+        "reply_department_id": letter.department_id,
+        "reply_working_days": calendar.working_days_between(
+            letter.submitted_at.astimezone(settings.tz).date(), now.astimezone(settings.tz).date()
+        ),
+    }
 
 
 async def approve(

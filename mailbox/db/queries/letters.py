@@ -54,6 +54,8 @@ class LetterRow:
     closed_at: datetime | None
     needs_follow_up: bool
     rating_until: datetime | None
+    first_replied_at: datetime | None
+    published_at: datetime | None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,10 @@ SETTABLE = frozenset(
         "duplicate_of_id",
         "needs_follow_up",
         "rating_until",
+        "first_replied_at",
+        "reply_due_at",
+        "reply_department_id",
+        "reply_working_days",
     }
 )
 
