@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 
-from mailbox import __version__, i18n
+from mailbox import __version__, cli_reports, i18n
 from mailbox.auth.roles import Role
 from mailbox.clock import SystemClock
 from mailbox.db import migrate as migrations
@@ -227,6 +227,7 @@ def parser() -> argparse.ArgumentParser:
     set_channel.add_argument("--enable", dest="enable", action="store_true", default=None)
     set_channel.add_argument("--disable", dest="enable", action="store_false")
     set_channel.set_defaults(run=cmd_channel)
+    cli_reports.add_commands(commands)
     return top
 
 

@@ -82,3 +82,18 @@ async def handler(db: Database, departments: dict[str, int]) -> Actor:
             now=datetime(2026, 1, 1, tzinfo=UTC),
         )
     return Actor(user_id=user_id, roles=frozenset({"handler"}), department_id=departments["radio"])
+
+
+@pytest.fixture
+async def reviewer(db: Database, departments: dict[str, int]) -> Actor:
+    async with db.transaction() as conn:
+        user_id = await users.create_user(
+            conn,
+            username="reviewer",
+            display_name="审核人",
+            password_hash="x",
+            roles=["reviewer"],
+            department_id=departments["radio"],
+            now=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    return Actor(user_id=user_id, roles=frozenset({"reviewer"}), department_id=departments["radio"])

@@ -9,7 +9,6 @@ from starlette.applications import Starlette
 
 from mailbox.clock import FixedClock
 from mailbox.db.database import Database
-from mailbox.db.queries import users
 from mailbox.domain.workflow import TransitionRefused
 from mailbox.services import handling, intake
 from mailbox.services.handling import Rating
@@ -18,21 +17,6 @@ from tests.services.conftest import new_letter
 from tests.services.test_intake import last_event, letter_row, mails
 
 REPLY = "您好，经核查，该基站已依法办理审批手续，辐射检测结果符合国家标准。"
-
-
-@pytest.fixture
-async def reviewer(db: Database, departments: dict[str, int]) -> Actor:
-    async with db.transaction() as conn:
-        user_id = await users.create_user(
-            conn,
-            username="reviewer",
-            display_name="审核人",
-            password_hash="x",
-            roles=["reviewer"],
-            department_id=departments["radio"],
-            now=datetime(2026, 1, 1, tzinfo=UTC),
-        )
-    return Actor(user_id=user_id, roles=frozenset({"reviewer"}), department_id=departments["radio"])
 
 
 @pytest.fixture
