@@ -54,46 +54,31 @@ async def departments(db: Database) -> dict[str, int]:
 DISPATCHER = Actor(user_id=None, roles=frozenset({"dispatcher"}))
 
 
-@pytest.fixture
-async def dispatcher(db: Database) -> Actor:
+async def staff_actor(db: Database, username: str, role: str, department_id: int | None) -> Actor:
+    """A staff account with one role, as the actor of its steps (the password is unusable)."""
     async with db.transaction() as conn:
         user_id = await users.create_user(
             conn,
-            username="dispatch",
-            display_name="办公室",
+            username=username,
+            display_name=username,
             password_hash="x",
-            roles=["dispatcher"],
-            department_id=None,
+            roles=[role],
+            department_id=department_id,
             now=datetime(2026, 1, 1, tzinfo=UTC),
         )
-    return Actor(user_id=user_id, roles=frozenset({"dispatcher"}))
+    return Actor(user_id=user_id, roles=frozenset({role}), department_id=department_id)
+
+
+@pytest.fixture
+async def dispatcher(db: Database) -> Actor:
+    return await staff_actor(db, "dispatch", "dispatcher", None)
 
 
 @pytest.fixture
 async def handler(db: Database, departments: dict[str, int]) -> Actor:
-    async with db.transaction() as conn:
-        user_id = await users.create_user(
-            conn,
-            username="handler",
-            display_name="经办人",
-            password_hash="x",
-            roles=["handler"],
-            department_id=departments["radio"],
-            now=datetime(2026, 1, 1, tzinfo=UTC),
-        )
-    return Actor(user_id=user_id, roles=frozenset({"handler"}), department_id=departments["radio"])
+    return await staff_actor(db, "handler", "handler", departments["radio"])
 
 
 @pytest.fixture
 async def reviewer(db: Database, departments: dict[str, int]) -> Actor:
-    async with db.transaction() as conn:
-        user_id = await users.create_user(
-            conn,
-            username="reviewer",
-            display_name="审核人",
-            password_hash="x",
-            roles=["reviewer"],
-            department_id=departments["radio"],
-            now=datetime(2026, 1, 1, tzinfo=UTC),
-        )
-    return Actor(user_id=user_id, roles=frozenset({"reviewer"}), department_id=departments["radio"])
+    return await staff_actor(db, "reviewer", "reviewer", departments["radio"])

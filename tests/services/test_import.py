@@ -22,6 +22,7 @@ from mailbox.services.reports import make_report
 from mailbox.settings import Settings
 from tests.conftest import POSTGRES_URL, SECRET, _guard, _pg_admin, _server_url
 from tests.services.conftest import add_department
+from tests.services.test_figures import seed_departments
 
 SEED = Path(__file__).parent.parent / "data" / "seed-2018.csv"
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -156,15 +157,7 @@ async def _report_json(url: str, settings: Settings) -> dict[str, object]:
     db = open_database(url)
     await db.connect()
     try:
-        for code, name in [
-            ("office", "办公室"),
-            ("radio", "无线电管理处"),
-            ("electronics", "电子信息处"),
-            ("planning", "规划投资处"),
-            ("policy", "产业政策处"),
-            ("sme", "中小企业处"),
-        ]:
-            await add_department(db, code, name)
+        await seed_departments(db)
         await import_letters(db, settings=settings, data=SEED.read_bytes(), jsonl=False)
         period = Period.of_year(2018, as_of=datetime(2019, 3, 25, tzinfo=UTC), tz=BEIJING)
         return (await make_report(db, period)).as_json()
