@@ -178,6 +178,36 @@ def cmd_channel(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(settings, work))
 
 
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from mailbox.demo.fill import DemoRefused, check_empty, fill
+    from mailbox.demo.plan import MIN_LETTERS_A_YEAR
+    from mailbox.demo.summary import describe
+
+    if args.letters < MIN_LETTERS_A_YEAR:
+        return _fail(f"--letters must be at least {MIN_LETTERS_A_YEAR}")
+    for migration in asyncio.run(migrations.migrate(settings.database_url)):
+        print(f"applied {migration.version:04d}_{migration.name}")
+
+    async def work(db: Database) -> int:
+        try:
+            await check_empty(db)
+            print("filling the database with demo data...", flush=True)
+            result = await fill(
+                db,
+                settings=settings,
+                now=SystemClock().now(),
+                seed=args.seed,
+                letters_a_year=args.letters,
+            )
+        except DemoRefused as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        print(describe(result, settings.base_url))
+        return 0
+
+    return asyncio.run(_with_db(settings, work))
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m mailbox", description=__doc__)
     top.add_argument("--version", action="version", version=f"mailbox {__version__}")
@@ -227,6 +257,13 @@ def parser() -> argparse.ArgumentParser:
     set_channel.add_argument("--enable", dest="enable", action="store_true", default=None)
     set_channel.add_argument("--disable", dest="enable", action="store_false")
     set_channel.set_defaults(run=cmd_channel)
+
+    demo = commands.add_parser(
+        "demo", help="fill an empty database with departments, staff and a year of letters"
+    )
+    demo.add_argument("--letters", type=int, default=600, help="letters a year (default 600)")
+    demo.add_argument("--seed", type=int, default=1, help="the same seed, the same letters")
+    demo.set_defaults(run=cmd_demo)
     cli_reports.add_commands(commands)
     return top
 

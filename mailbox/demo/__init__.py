@@ -1,0 +1,1 @@
+"""`python -m mailbox demo`: an empty database filled with an office and a year of letters."""
