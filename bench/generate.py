@@ -2,14 +2,16 @@
 
     .venv/bin/python bench/generate.py --database-url sqlite+aiosqlite:///var/bench/letters.sqlite3
     .venv/bin/python bench/generate.py --database-url postgresql://postgres@127.0.0.1/mailbox_bench
-                                       [--letters N] [--seed 1] [--events full|submitted]
+                                       [--letters N] [--seed 1] [--days 730]
+                                       [--events full|submitted]
 
-For the staff lists' benchmark (bench/queues.py). The database is migrated first (like
+For the staff lists' benchmark (bench/queues.py) and the figures' (bench/figures.py, which
+asks for three years: --days 1095). The database is migrated first (like
 `python -m mailbox migrate`); its `letters` table must be empty. It gets 20 departments
 (created when missing) and N letters, deterministic for a given --seed and end moment:
 
-- submitted over the 730 days before --end (default: now), more on weekdays and in the
-  daytime, ids in submission order;
+- submitted over the --days (default 730) days before --end (default: now), more on weekdays
+  and in the daytime, ids in submission order;
 - channels: director 60 %, consult 30 %, complaint 8 %, suggestion 2 %; sources web 90 %
   (challenge pow/fallback), the rest entered by staff (post, phone, visit);
 - each letter walks the real workflow against the clock: intake (mean 18 h) → rejected 4 %,
@@ -21,6 +23,13 @@ For the staff lists' benchmark (bench/queues.py). The database is migrated first
   reassigned; 4 % are answered late, 0.2 % very late (months), 0.01 % are never looked at.
   Whatever has not happened by --end has not happened: recent letters are pending,
   assigned, in review, returned or replied, with the matching NULL columns;
+- what the app records besides (migrations 0002 and 0005): a `replies` row per draft sent for
+  review (released_at once approved), a `ratings` row per rating (of that reply), and at the
+  release the first-reply facts of handling.first_reply_facts (first_replied_at, reply_due_at
+  = the deadline then, reply_department_id = the department then, reply_working_days from the
+  office calendar); 30 % of the replied letters whose writer consented are published
+  (published_at, on average two days after the reply). These extra draws come from a second
+  random stream, so the letters' fates are the same as without them for a given seed;
 - a `submitted` event per letter and, with --events full (default), one event per step
   taken (accept, submit_draft, approve, rate/expire_rating, return/reassign, reject, ...):
   about five per letter;
@@ -169,6 +178,16 @@ SENTENCES = (
     "盼复，谢谢！",
     "以上意见仅供参考，感谢贵厅的辛勤工作。",
 )
+REPLY_SENTENCES = (
+    "您好！来信收悉，感谢您对交通运输工作的关心和支持。",
+    "经我处核实，您反映的情况属实，已责成相关单位限期整改。",
+    "根据《道路运输条例》及我省有关规定，相关事项办理流程如下。",
+    "所需材料可登录省政务服务网查询，也可到当地政务服务中心咨询。",
+    "我们已将您的建议转交相关业务处室研究，在今后工作中认真吸纳。",
+    "该路段维修工程已列入今年养护计划，预计年底前完工。",
+    "如有疑问，请在工作日拨打咨询电话与我们联系。",
+    "再次感谢您的来信。",
+)
 
 
 # --- the model: one letter's life against the clock -------------------------------------------
@@ -183,13 +202,20 @@ class Model:
         count: int,
         end_us: int,
         seed: int,
+        days: int = 730,
         tz: ZoneInfo,
         reply_days: dict[str, int],
         departments: list[tuple[int, str]],
         full_events: bool,
     ) -> None:
-        self.count, self.end, self.tz = count, end_us, tz
+        self.count, self.end, self.tz, self.days = count, end_us, tz, days
         self.rng = random.Random(seed)
+        # publication and reply texts: a stream of their own, so that adding them left the
+        # letters' own draws (and so their states) as they were for a seed
+        self.extra = random.Random(seed + 1_000_003)
+        self.reply_ids = 0
+        self.rating_ids = 0
+        self._dates: dict[int, date] = {}
         self.reply_days = reply_days
         self.departments = departments
         self.full_events = full_events
@@ -223,12 +249,23 @@ class Model:
             found = self._deadlines[key] = (due - EPOCH) // timedelta(microseconds=1)
         return found
 
-    # submission moments: over 730 days, weekdays busier, daytime busier (office time zone)
+    def working_days(self, submitted: int, replied: int) -> int:
+        """handling.first_reply_facts: working days between the office dates of the two."""
+        days = []
+        for moment in (submitted, replied):
+            number = self.local_day_number(moment)
+            day = self._dates.get(number)
+            if day is None:
+                day = self._dates[number] = date(1970, 1, 1) + timedelta(days=number)
+            days.append(day)
+        return self.calendar.working_days_between(days[0], days[1])
+
+    # submission moments: over --days days, weekdays busier, daytime busier (office time zone)
 
     def submission_times(self) -> list[int]:
-        rng, end = self.rng, self.end
-        first_day = self.local_day_number(end - 730 * DAY)
-        offset = self._offsets[(end - 730 * DAY) // HOUR]
+        rng, end, span = self.rng, self.end, self.days
+        first_day = self.local_day_number(end - span * DAY)
+        offset = self._offsets[(end - span * DAY) // HOUR]
         base = first_day * DAY - offset  # the office's midnight starting the first day
         days_count = self.local_day_number(end) - first_day + 1
         day_weights = [
@@ -311,6 +348,10 @@ class Model:
                 f"某某市{rng.choice(PLACES)}{rng.randint(1, 300)}号" if rng.random() < 0.6 else ""
             )
             self.writers.append((name, email, address))
+        extra = self.extra
+        self.reply_texts = [
+            "".join(extra.sample(REPLY_SENTENCES, extra.randint(3, 5))) for _ in range(500)
+        ]
 
     def letters(self) -> Iterator[tuple[dict[str, Any], list[tuple[Any, ...]]]]:
         """(letter columns, events as (letter_id, kind, from, to, is_public, data, at))."""
@@ -365,6 +406,13 @@ class Model:
                 "updated_at": submitted,
                 "needs_follow_up": False,
                 "rating_until": None,
+                "first_replied_at": None,
+                "reply_due_at": None,
+                "reply_department_id": None,
+                "reply_working_days": None,
+                "published_at": None,
+                "replies": [],  # (id, letter_id, body, created_at, submitted_at, released_at)
+                "ratings": [],  # (id, letter_id, reply_id, rating, created_at)
             }
             data = submitted_data.get((source, channel))
             if data is None:
@@ -440,12 +488,36 @@ class Model:
                 replied = started + int(window * rng.betavariate(2.2, 1.6))
             drafted = max(started + HOUR, replied - int(expo(1 / (10 * HOUR))))
             replied = max(replied, drafted + 30 * 60 * US)
-            if not step("submit_draft", "review", drafted, public=False):
+            self.reply_ids += 1
+            reply_id = self.reply_ids
+            reply_data = f'{{"reply_id": {reply_id}}}'
+            if not step("submit_draft", "review", drafted, public=False, data=reply_data):
                 continue
-            if not step("approve", "replied", replied):
+            reply = [
+                reply_id,
+                letter_id,
+                self.reply_texts[self.extra.randrange(500)],
+                drafted - min(int(self.extra.expovariate(1 / (2 * HOUR))), drafted - started),
+                drafted,
+                None,
+            ]
+            row["replies"].append(reply)
+            if not step("approve", "replied", replied, data=reply_data):
                 continue
+            reply[5] = replied
             rating_until = replied + RATING_DAYS * DAY
-            row.update(replied_at=replied, rating_until=rating_until)
+            row.update(
+                replied_at=replied,
+                rating_until=rating_until,
+                first_replied_at=replied,
+                reply_due_at=due,
+                reply_department_id=row["department_id"],
+                reply_working_days=self.working_days(submitted, replied),
+            )
+            if row["publish_consent"] and self.extra.random() < 0.3:
+                published = replied + int(self.extra.expovariate(1 / (2 * DAY)))
+                if published <= end:
+                    row["published_at"] = published
             if rand() < 0.25:  # the writer rates the reply
                 rated = replied + min(int(expo(1 / (3 * DAY))), RATING_DAYS * DAY - US)
                 verdict = rand()
@@ -458,6 +530,8 @@ class Model:
                 )
                 if not step("rate", "closed", rated, data=f'{{"rating": "{rating}"}}'):
                     continue
+                self.rating_ids += 1
+                row["ratings"].append((self.rating_ids, letter_id, reply_id, rating, rated))
                 row["closed_at"] = rated
                 if rating == "unsatisfied":
                     row["needs_follow_up"] = True
@@ -476,6 +550,8 @@ LETTER_COLUMNS = (
     "writer_name", "writer_phone", "writer_email", "writer_address", "publish_consent", "locale",
     "challenge", "client_ip", "department_id", "duplicate_of_id", "submitted_at", "accepted_at",
     "due_at", "replied_at", "closed_at", "updated_at", "needs_follow_up", "rating_until",
+    "first_replied_at", "reply_due_at", "reply_department_id", "reply_working_days",
+    "published_at",
 )  # fmt: skip
 TIME_COLUMNS = frozenset(
     {
@@ -486,20 +562,34 @@ TIME_COLUMNS = frozenset(
         "closed_at",
         "updated_at",
         "rating_until",
+        "first_replied_at",
+        "reply_due_at",
+        "published_at",
     }
 )
 EVENT_COLUMNS = (
     "letter_id", "kind", "from_state", "to_state", "actor_user_id", "is_public", "note", "data",
     "created_at",
 )  # fmt: skip
+REPLY_COLUMNS = ("id", "letter_id", "body", "created_at", "submitted_at", "released_at")
+RATING_COLUMNS = ("id", "letter_id", "reply_id", "rating", "created_at")
+TABLES = ("letters", "letter_events", "replies", "ratings")  # loaded, in this order
+
+
+COLUMNS = {
+    "letters": LETTER_COLUMNS,
+    "letter_events": EVENT_COLUMNS,
+    "replies": REPLY_COLUMNS,
+    "ratings": RATING_COLUMNS,
+}
 
 
 def batches(
     model: Model, moment: Callable[[int], Any], boolean: Callable[[bool], Any]
-) -> Iterator[tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]]:
-    """Rows of letters and of events, CHUNK letters at a time, in the dialect's types."""
-    letters: list[tuple[Any, ...]] = []
-    events: list[tuple[Any, ...]] = []
+) -> Iterator[dict[str, list[tuple[Any, ...]]]]:
+    """Rows of each table (TABLES), CHUNK letters at a time, in the dialect's types."""
+    rows: dict[str, list[tuple[Any, ...]]] = {table: [] for table in TABLES}
+    letters, events, replies, ratings = (rows[table] for table in TABLES)
     pending: tuple[dict[str, Any], list[tuple[Any, ...]]] | None = None
     stream = model.letters()
 
@@ -519,6 +609,13 @@ def batches(
             (lid, kind, frm, to, None, boolean(public), "", data, moment(at))
             for lid, kind, frm, to, public, data, at in its_events
         )
+        replies.extend(
+            (rid, lid, body, moment(saved), moment(sent), moment(out) if out else None)
+            for rid, lid, body, saved, sent, out in row["replies"]
+        )
+        ratings.extend(
+            (rid, lid, reply, rating, moment(at)) for rid, lid, reply, rating, at in row["ratings"]
+        )
 
     # model.letters() yields each row before filling in its fate; it is complete when the
     # generator resumes for the next letter (or ends)
@@ -526,13 +623,14 @@ def batches(
         if pending is not None:
             finish(*pending)
             if len(letters) >= CHUNK:
-                yield letters, events
-                letters, events = [], []
+                yield rows
+                rows = {table: [] for table in TABLES}
+                letters, events, replies, ratings = (rows[table] for table in TABLES)
         pending = item
     if pending is not None:
         finish(*pending)
     if letters:
-        yield letters, events
+        yield rows
 
 
 _DAYS: dict[int, str] = {}
@@ -579,11 +677,12 @@ def load_sqlite(path: Path, args: argparse.Namespace, tz: ZoneInfo, end_us: int)
         if conn.execute("SELECT EXISTS (SELECT 1 FROM letters)").fetchone()[0]:
             raise SystemExit(f"{path} already has letters; generate into an empty database")
         conn.execute("BEGIN IMMEDIATE")
-        departments = ensure_departments_sqlite(conn, sqlite_moment(end_us - 731 * DAY))
+        first = sqlite_moment(end_us - (args.days + 1) * DAY)
+        departments = ensure_departments_sqlite(conn, first)
         reply_days = dict(conn.execute("SELECT code, reply_days FROM channels").fetchall())
         indexes = conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-            " AND tbl_name IN ('letters', 'letter_events')"
+            f" AND tbl_name IN ({', '.join(repr(table) for table in TABLES)})"
         ).fetchall()
         for name, _sql in indexes:
             conn.execute(f'DROP INDEX "{name}"')
@@ -591,26 +690,23 @@ def load_sqlite(path: Path, args: argparse.Namespace, tz: ZoneInfo, end_us: int)
             count=args.letters,
             end_us=end_us,
             seed=args.seed,
+            days=args.days,
             tz=tz,
             reply_days=reply_days,
             departments=departments,
             full_events=args.events == "full",
         )
-        letter_sql = (
-            f"INSERT INTO letters ({', '.join(LETTER_COLUMNS)})"
-            f" VALUES ({', '.join('?' * len(LETTER_COLUMNS))})"
-        )
-        event_sql = (
-            f"INSERT INTO letter_events ({', '.join(EVENT_COLUMNS)})"
-            f" VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"
-        )
-        counts = {"letters": 0, "letter_events": 0}
+        inserts = {
+            table: f"INSERT INTO {table} ({', '.join(columns)})"
+            f" VALUES ({', '.join('?' * len(columns))})"
+            for table, columns in COLUMNS.items()
+        }
+        counts = dict.fromkeys(TABLES, 0)
         started = time.monotonic()
-        for letters, events in batches(model, sqlite_moment, int):
-            conn.executemany(letter_sql, letters)
-            conn.executemany(event_sql, events)
-            counts["letters"] += len(letters)
-            counts["letter_events"] += len(events)
+        for rows in batches(model, sqlite_moment, int):
+            for table in TABLES:
+                conn.executemany(inserts[table], rows[table])
+                counts[table] += len(rows[table])
             progress(counts, args.letters, started)
         loaded = time.monotonic()
         for _name, sql in indexes:
@@ -640,7 +736,7 @@ async def load_postgres(
         if await conn.fetchval("SELECT EXISTS (SELECT 1 FROM letters)"):
             raise SystemExit("the database already has letters; generate into an empty one")
         async with conn.transaction():
-            created = pg_moment(end_us - 731 * DAY)
+            created = pg_moment(end_us - (args.days + 1) * DAY)
             await conn.executemany(
                 "INSERT INTO departments (code, name, created_at) VALUES ($1, $2, $3)"
                 " ON CONFLICT (code) DO NOTHING",
@@ -656,16 +752,16 @@ async def load_postgres(
                 for r in await conn.fetch("SELECT code, reply_days FROM channels")
             }
             # drop the loaded tables' plain indexes and foreign keys; recreate them after
+            tables = ", ".join(f"'{table}'::regclass" for table in TABLES)
             indexes = await conn.fetch(
                 "SELECT i.indexrelid::regclass::text AS name, pg_get_indexdef(i.indexrelid) AS sql"
-                " FROM pg_index i WHERE i.indrelid IN ('letters'::regclass,"
-                " 'letter_events'::regclass) AND NOT EXISTS (SELECT 1 FROM pg_constraint c"
-                " WHERE c.conindid = i.indexrelid)"
+                f" FROM pg_index i WHERE i.indrelid IN ({tables}) AND NOT EXISTS"
+                " (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
             )
             foreign = await conn.fetch(
                 "SELECT conrelid::regclass::text AS tbl, conname AS name,"
                 " pg_get_constraintdef(oid) AS sql FROM pg_constraint WHERE contype = 'f'"
-                " AND conrelid IN ('letters'::regclass, 'letter_events'::regclass)"
+                f" AND conrelid IN ({tables})"
             )
             for fk in foreign:
                 await conn.execute(f'ALTER TABLE {fk["tbl"]} DROP CONSTRAINT "{fk["name"]}"')
@@ -675,20 +771,20 @@ async def load_postgres(
                 count=args.letters,
                 end_us=end_us,
                 seed=args.seed,
+                days=args.days,
                 tz=tz,
                 reply_days=reply_days,
                 departments=departments,
                 full_events=args.events == "full",
             )
-            counts = {"letters": 0, "letter_events": 0}
+            counts = dict.fromkeys(TABLES, 0)
             started = time.monotonic()
-            for letters, events in batches(model, pg_moment, bool):
-                await conn.copy_records_to_table("letters", records=letters, columns=LETTER_COLUMNS)
-                await conn.copy_records_to_table(
-                    "letter_events", records=events, columns=EVENT_COLUMNS
-                )
-                counts["letters"] += len(letters)
-                counts["letter_events"] += len(events)
+            for rows in batches(model, pg_moment, bool):
+                for table in TABLES:
+                    await conn.copy_records_to_table(
+                        table, records=rows[table], columns=COLUMNS[table]
+                    )
+                    counts[table] += len(rows[table])
                 progress(counts, args.letters, started)
             loaded = time.monotonic()
             await conn.execute("SET LOCAL maintenance_work_mem = '512MB'")
@@ -698,7 +794,8 @@ async def load_postgres(
                 await conn.execute(
                     f'ALTER TABLE {fk["tbl"]} ADD CONSTRAINT "{fk["name"]}" {fk["sql"]}'
                 )
-            for table in ("letters", "departments"):  # explicit ids: move the identity on
+            # explicit ids: move the identities on
+            for table in ("letters", "departments", "replies", "ratings"):
                 await conn.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                     f" (SELECT max(id) FROM {table}))"
@@ -707,7 +804,7 @@ async def load_postgres(
         # what autovacuum does soon after a bulk load: statistics, and the visibility map
         # that index-only scans rely on
         vacuumed = time.monotonic()
-        await conn.execute("VACUUM (ANALYZE) letters, letter_events, departments")
+        await conn.execute(f"VACUUM (ANALYZE) {', '.join(TABLES)}, departments")
         return {
             **counts,
             "load_seconds": round(loaded - started, 1),
@@ -725,7 +822,9 @@ def progress(counts: dict[str, int], total: int, started: float) -> None:
     if done % 100_000 < CHUNK or done == total:
         rate = done / max(1e-9, time.monotonic() - started)
         print(
-            f"  {done:>9,} letters, {counts['letter_events']:>10,} events ({rate:,.0f} letters/s)",
+            f"  {done:>9,} letters, {counts['letter_events']:>10,} events,"
+            f" {counts['replies']:>9,} replies, {counts['ratings']:>8,} ratings"
+            f" ({rate:,.0f} letters/s)",
             file=sys.stderr,
             flush=True,
         )
@@ -756,6 +855,7 @@ def generate(args: argparse.Namespace) -> dict[str, Any]:
         database=url.split("@")[-1],
         end=end.astimezone(UTC).isoformat(),
         seed=args.seed,
+        days=args.days,
         events=args.events,
         total_seconds=round(time.monotonic() - started, 1),
     )
@@ -771,6 +871,9 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--letters", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--days", type=int, default=730, help="the span of submissions before --end (in days)"
+    )
     parser.add_argument("--end", default="", help="the last moment (ISO 8601); default: now")
     parser.add_argument("--timezone", default="Asia/Shanghai", help="the office's time zone")
     parser.add_argument(

@@ -21,7 +21,7 @@ from mailbox.services.housekeeping import run_housekeeping
 from mailbox.services.reminders import run_daily
 from mailbox.settings import ROOT, Settings, load_settings
 from mailbox.templating import create_environment
-from mailbox.web import admin, errors, letter, public, staff, workspace
+from mailbox.web import admin, errors, letter, public, reports, staff, stats, workspace
 from mailbox.web.middleware import BodyLimit, LocaleAndHeaders
 
 
@@ -77,10 +77,12 @@ def create_app(
     app = Starlette(
         routes=[
             *public.routes,
+            *stats.routes,
             *staff.routes,
             *workspace.routes,
             *letter.routes,
             *admin.routes,
+            *reports.routes,
             Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         ],
         middleware=[Middleware(LocaleAndHeaders), Middleware(BodyLimit)],

@@ -62,4 +62,6 @@ def home_page(user: UserRow) -> str:
         return "/staff/inbox"
     if Role.REVIEWER in user.roles:
         return "/staff/review"
+    if Role.REPORTER in user.roles:
+        return "/staff/reports"
     return "/staff/welcome"

@@ -91,6 +91,6 @@ def parse_as_of(raw: str, tz: ZoneInfo) -> datetime:
         if len(raw) == 10:
             return end_of_day(date.fromisoformat(raw), tz)
         moment = datetime.fromisoformat(raw)
-    except ValueError:
+    except (ValueError, OverflowError):  # 9999-12-31 has no day after it
         raise InvalidPeriod(f"not a date or date and time: {raw!r}") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)

@@ -37,17 +37,29 @@ SUMMARY_FIELDS = (
 
 
 class InvalidTemplate(ValueError):
-    """A summary template with a placeholder that does not exist, or broken braces."""
+    """A summary template with a placeholder that does not exist (named in `unknown`), an
+    empty or formatted one ({}, {received:d}), or broken braces."""
+
+    def __init__(self, message: str, unknown: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.unknown = unknown
 
 
 def check_template(template: str) -> None:
     try:
-        names = [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+        fields = [
+            (name, spec, conversion)
+            for _, name, spec, conversion in string.Formatter().parse(template)
+            if name is not None
+        ]
     except ValueError as error:
         raise InvalidTemplate(str(error)) from None
-    unknown = sorted(set(names) - set(SUMMARY_FIELDS))
-    if unknown or any(not name for name in names):
-        raise InvalidTemplate(", ".join(unknown) or "{}")
+    unknown = tuple(sorted({name for name, _, _ in fields} - set(SUMMARY_FIELDS) - {""}))
+    if unknown:
+        raise InvalidTemplate(", ".join(unknown), unknown)
+    # A format spec or conversion would fail (or differ) when the sentence is made.
+    if any(not name or spec or conversion for name, spec, conversion in fields):
+        raise InvalidTemplate("placeholders are written {name}, without a format")
 
 
 def period_words(period: Period, locale: str) -> str:

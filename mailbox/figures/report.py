@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mailbox.db.database import Connection
@@ -32,6 +32,8 @@ class Report:
     departments: list[Line]
     months: list[Line]
     total: Counts
+    # per channel code, its months (like `months`): the public /stats page's monthly tables
+    channel_months: dict[str, list[Line]] = field(default_factory=dict)
 
 
 NO_DEPARTMENT = ("未分派", "Not assigned")
@@ -55,10 +57,12 @@ async def build_report(conn: Connection, period: Period) -> Report:
     by_channel: dict[str, Counts] = defaultdict(Counts)
     by_department: dict[int | None, Counts] = defaultdict(Counts)
     by_month: dict[int, Counts] = defaultdict(Counts)
+    by_channel_month: dict[tuple[str, int], Counts] = defaultdict(Counts)
     for (channel, department_id, month), counts in groups.items():
         by_channel[channel] += counts
         by_department[department_id] += counts
         by_month[month] += counts
+        by_channel_month[channel, month] += counts
 
     channels = [
         Line(row.code, row.name, row.name_en, by_channel[row.code])
@@ -78,8 +82,16 @@ async def build_report(conn: Connection, period: Period) -> Report:
         Line(month.label, month.label, month.label, by_month[index])
         for index, month in enumerate(period.months)
     ]
+    channel_months = {
+        line.code: [
+            Line(month.label, month.label, month.label, by_channel_month[line.code, index])
+            for index, month in enumerate(period.months)
+        ]
+        for line in channels
+        if line.code is not None
+    }
     total = sum(groups.values(), Counts())
-    return Report(period, channels, departments, months, total)
+    return Report(period, channels, departments, months, total, channel_months)
 
 
 def _split(row: Mapping[str, Any]) -> tuple[tuple[str, int | None, int], dict[str, int]]:

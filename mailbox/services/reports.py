@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from mailbox.db.database import Connection, Database
+from mailbox.db.queries import users
 from mailbox.figures.period import Period
 from mailbox.figures.present import DEFAULT_SUMMARY, SUMMARY_KEY, as_json, check_template, summary
 from mailbox.figures.report import Report, build_report
@@ -31,8 +33,17 @@ async def summary_templates(conn: Connection) -> dict[str, str]:
     return DEFAULT_SUMMARY | {row["locale"]: row["value"] for row in rows}
 
 
-async def set_summary_template(db: Database, *, locale: str, template: str, now: datetime) -> None:
-    """An empty template restores the default. Raises InvalidTemplate and changes nothing."""
+async def set_summary_template(
+    db: Database,
+    *,
+    locale: str,
+    template: str,
+    now: datetime,
+    actor_user_id: int | None = None,
+    client_ip: str = "",
+) -> None:
+    """An empty template restores the default. Raises InvalidTemplate and changes nothing.
+    A change made by a person (actor_user_id) goes into the audit log with it."""
     if locale not in LOCALES:
         raise ValueError(f"unknown locale {locale!r}")
     template = template.strip()
@@ -48,6 +59,16 @@ async def set_summary_template(db: Database, *, locale: str, template: str, now:
                 "INSERT INTO site_texts (key, locale, value, updated_at)"
                 " VALUES (:key, :locale, :value, :now)",
                 {"key": SUMMARY_KEY, "locale": locale, "value": template, "now": now},
+            )
+        if actor_user_id is not None:
+            await users.audit(
+                conn,
+                action="summary.update",
+                target=locale,
+                actor_user_id=actor_user_id,
+                client_ip=client_ip,
+                now=now,
+                data=json.dumps({"template": template}, ensure_ascii=False),
             )
 
 

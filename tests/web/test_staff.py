@@ -144,6 +144,7 @@ async def test_every_post_route_is_covered_by_the_csrf_test(app: Starlette) -> N
         "/staff/enter",
         "/staff/letters/{tracking_no}",
         "/rate/{token}",
+        "/staff/reports/summary",  # tests/web/test_reports_page.py
     } | {path for path in posts if path.startswith("/staff/admin")}  # see tests/web/test_admin.py
 
 

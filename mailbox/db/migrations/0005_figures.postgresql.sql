@@ -25,3 +25,11 @@ CREATE TABLE site_texts (
     updated_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (key, locale)
 );
+
+-- What the figures count of each letter, in submission order: a year's aggregation is an
+-- index-only scan, never reading the letters' texts (bench/figures.py, a million letters over
+-- three years: the year's report 0.75 → 0.51 s).
+CREATE INDEX letters_figures ON letters (submitted_at) INCLUDE (
+    state, channel, department_id, accepted_at, closed_at, first_replied_at, reply_due_at,
+    due_at, reply_department_id, reply_working_days, published_at, id
+);

@@ -25,3 +25,11 @@ CREATE TABLE site_texts (
     updated_at TIMESTAMP NOT NULL,
     PRIMARY KEY (key, locale)
 );
+
+-- What the figures count of each letter, in submission order: a year's aggregation reads
+-- this index alone, never the letters' texts (bench/figures.py, a million letters over three
+-- years: the year's report 1.39 → 1.21 s, and less exposed to a busy page cache).
+CREATE INDEX letters_figures ON letters (
+    submitted_at, state, channel, department_id, accepted_at, closed_at, first_replied_at,
+    reply_due_at, due_at, reply_department_id, reply_working_days, published_at
+);

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from mailbox.db.database import Connection, Row
 
@@ -99,3 +100,27 @@ async def rating_counts(
         GROUP BY 1, 2, 3
     """
     return await conn.fetch_all(sql, params)
+
+
+async def submission_years(conn: Connection, *, tz: ZoneInfo) -> list[int]:
+    """The years (office time zone) that have letters, newest first: two index lookups for
+    the first and last letter, then one for each year between."""
+    first = await conn.fetch_value("SELECT submitted_at FROM letters ORDER BY submitted_at LIMIT 1")
+    last = await conn.fetch_value(
+        "SELECT submitted_at FROM letters ORDER BY submitted_at DESC LIMIT 1"
+    )
+    if first is None or last is None:
+        return []
+    years = []
+    for year in range(last.astimezone(tz).year, first.astimezone(tz).year - 1, -1):
+        found = await conn.fetch_value(
+            "SELECT 1 FROM letters l WHERE l.submitted_at >= :starts AND l.submitted_at < :ends"
+            " AND l.state NOT IN ('spam', 'duplicate') LIMIT 1",
+            {
+                "starts": datetime(year, 1, 1, tzinfo=tz),
+                "ends": datetime(year + 1, 1, 1, tzinfo=tz),
+            },
+        )
+        if found:
+            years.append(year)
+    return years
