@@ -27,9 +27,19 @@ def test_every_migration_exists_for_both_databases() -> None:
 
 
 def _sqlite_columns(path: Path) -> dict[str, set[str]]:
+    """Tables and columns; a full-text (virtual) table counts with its rowid, which PostgreSQL
+    spells out, and without the shadow tables SQLite keeps its index in."""
     with sqlite3.connect(path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")} for t in tables}
+        rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='table'").fetchall()
+        virtual = {name for name, sql in rows if sql.startswith("CREATE VIRTUAL TABLE")}
+        tables = [
+            name for name, _ in rows if not any(name.startswith(f"{v}_") for v in virtual)
+        ]
+        return {
+            t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")}
+            | ({"rowid"} if t in virtual else set())
+            for t in tables
+        }
 
 
 async def _postgres_columns(url: str) -> dict[str, set[str]]:
