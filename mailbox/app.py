@@ -21,7 +21,18 @@ from mailbox.services.housekeeping import run_housekeeping
 from mailbox.services.reminders import run_daily
 from mailbox.settings import ROOT, Settings, load_settings
 from mailbox.templating import create_environment
-from mailbox.web import admin, errors, letter, public, reports, staff, stats, workspace
+from mailbox.web import (
+    admin,
+    admin_attention,
+    archive,
+    errors,
+    letter,
+    public,
+    reports,
+    staff,
+    stats,
+    workspace,
+)
 from mailbox.web.middleware import BodyLimit, LocaleAndHeaders
 
 
@@ -78,10 +89,12 @@ def create_app(
         routes=[
             *public.routes,
             *stats.routes,
+            *archive.routes,
             *staff.routes,
             *workspace.routes,
             *letter.routes,
             *admin.routes,
+            *admin_attention.routes,
             *reports.routes,
             Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         ],

@@ -12,6 +12,7 @@ from mailbox.db.database import Database
 from mailbox.db.queries.channels import list_channels
 from mailbox.demo.office import OfficeHours
 from mailbox.demo.plan import plan_letters
+from mailbox.demo.publishing import publish_some
 from mailbox.demo.scheduler import Scheduler
 from mailbox.demo.staff import Account, new_password, set_up_office
 from mailbox.demo.stories import Demo, LetterStory, next_daily_job, rating_windows
@@ -77,6 +78,7 @@ async def fill(
         scheduler.spawn(LetterStory(demo, plan).run())
     scheduler.spawn(rating_windows(demo, first_day))
     await scheduler.run()
+    await publish_some(db, staff.dispatcher, now, seed)
     mails = await _mark_mail_sent(db)
     rows = await db.fetch_all("SELECT state, COUNT(*) AS n FROM letters GROUP BY state")
     states = {row["state"]: row["n"] for row in rows}

@@ -29,6 +29,9 @@ class Action(StrEnum):
     REOPEN = "reopen"
     CLOSE_UNSATISFIED = "close_unsatisfied"
     CORRECT_REPLY = "correct_reply"
+    EDIT_PUBLICATION = "edit_publication"  # the public copy, masked and edited (DESIGN §6)
+    PUBLISH = "publish"
+    UNPUBLISH = "unpublish"
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,9 @@ TRANSITIONS: dict[Action, Rule] = {
     Action.REOPEN: _rule({S.CLOSED}, S.ASSIGNED, OFFICE),
     Action.CLOSE_UNSATISFIED: _rule({S.CLOSED}, S.CLOSED, OFFICE),
     Action.CORRECT_REPLY: _rule({S.REPLIED, S.CLOSED}, None, {Role.REVIEWER} | OFFICE),
+    Action.EDIT_PUBLICATION: _rule({S.REPLIED, S.CLOSED}, None, OFFICE),
+    Action.PUBLISH: _rule({S.REPLIED, S.CLOSED}, None, OFFICE),
+    Action.UNPUBLISH: _rule({S.REPLIED, S.CLOSED}, None, OFFICE),
 }
 
 

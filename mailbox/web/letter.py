@@ -20,7 +20,8 @@ from mailbox.db.queries.users import UserRow
 from mailbox.domain.states import LetterState
 from mailbox.domain.workflow import TRANSITIONS, Action, TransitionRefused, may
 from mailbox.i18n import _
-from mailbox.services import handling, intake
+from mailbox.services import handling, intake, publication
+from mailbox.services.attention import attention_for
 from mailbox.services.errors import NotFound, ServiceError
 from mailbox.services.transitions import Actor, NotPermitted
 from mailbox.settings import Settings
@@ -80,9 +81,12 @@ async def _letter_page(
         extension_id=await staffview.pending_extension_id(db, letter_id=letter.id),
         ratings=await replies.ratings(db, letter_id=letter.id),
         preview_due=preview_due,
+        publication=await publication.draft_for(db, letter) if is_office(user) else None,
         error=error,
         office=is_office(user),
     )
+    replies_shown = [reply.body for reply in (context["draft"], context["released"]) if reply]
+    context["attention"] = await attention_for(db, letter.title, letter.body, *replies_shown)
     return render(request, "staff/letter.html", context, status=status)
 
 
@@ -143,6 +147,16 @@ async def _decide_extension(step: Step, *, grant: bool) -> None:
     )
 
 
+async def _publish(step: Step) -> None:
+    """Publish what the form shows: the dispatcher's text is saved first if it was edited."""
+    if step.form.get("pub_title") is not None:
+        draft = await publication.draft_for(step.db, step.letter)
+        shown = (step.form.get("pub_title"), step.form.get("pub_body"), step.form.get("pub_reply"))
+        if draft is None or shown != (draft.title, draft.body, draft.reply):
+            await ACTIONS[Action.EDIT_PUBLICATION](step)
+    await publication.publish(step.db, **step.on_letter)
+
+
 async def _add_note(step: Step) -> None:
     body = step.form.get("body", "").strip()[:5000]
     if not body:
@@ -197,6 +211,15 @@ ACTIONS: dict[str, Callable[[Step], Awaitable[object]]] = {
     Action.CORRECT_REPLY: lambda s: handling.correct_reply(
         s.db, body=s.form.get("body", ""), note=s.note(), **s.on_letter
     ),
+    Action.EDIT_PUBLICATION: lambda s: publication.save_copy(
+        s.db,
+        title=s.form.get("pub_title", ""),
+        body=s.form.get("pub_body", ""),
+        reply=s.form.get("pub_reply", ""),
+        **s.on_letter,
+    ),
+    Action.PUBLISH: _publish,
+    Action.UNPUBLISH: lambda s: publication.unpublish(s.db, note=s.note(), **s.on_letter),
     "note": _add_note,
 }
 
@@ -221,6 +244,9 @@ async def letter_action(request: Request) -> Response:
         request.app.state.outbox_wakeup.set()  # any mail the step queued goes out now
     except NotPermitted:
         raise HTTPException(403) from None
+    except publication.NoConsent:
+        message = _("The writer did not agree to publication: this letter cannot be published.")
+        return await _letter_page(request, letter, error=message, status=403)
     except TransitionRefused:
         fresh = await _visible_letter(request)
         message = _("This step is not possible now: the letter has changed. Please look again.")

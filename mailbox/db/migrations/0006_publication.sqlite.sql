@@ -27,3 +27,5 @@ CREATE TABLE attention_words (
 
 -- Retention: when a letter's personal fields were anonymised (the figures do not change).
 ALTER TABLE letters ADD COLUMN anonymised_at TIMESTAMP;
+-- The purge deletes a letter's mail; without this it reads the whole outbox for each batch.
+CREATE INDEX outbox_letter ON outbox (letter_id);

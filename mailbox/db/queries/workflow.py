@@ -22,6 +22,7 @@ SETTABLE = frozenset(
         "reply_due_at",
         "reply_department_id",
         "reply_working_days",
+        "published_at",
     }
 )
 
