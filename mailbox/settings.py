@@ -51,6 +51,11 @@ class Settings:
     login_limit: int = _setting(10, "Failed staff logins per address per 15 minutes (0 = off).")
     rating_days: int = _setting(15, "Days after a reply during which the writer may rate it.")
     rate_decimals: int = _setting(1, "Decimals shown in report rates, 0 to 3 (JSON: exact).")
+    retention_years: int = _setting(
+        0,
+        "Years after closing before `python -m mailbox purge` anonymises a letter's personal "
+        "fields, 1 to 100 (0 = never).",
+    )
     data_dir: str = _setting(
         "var",
         "Folder for files the app generates (the secret key), relative to the repository root.",
@@ -154,6 +159,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "login_limit": _int,
     "rating_days": _int,
     "rate_decimals": _range(0, 3),
+    "retention_years": _range(0, 100),
 }
 
 
