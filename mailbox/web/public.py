@@ -46,8 +46,15 @@ def _track_page(
     status: int = 200,
     letter: object = None,
     channel: object = None,
+    numbers_wrong: bool = False,
 ) -> Response:
-    context = {"values": values, "error": error, "letter": letter, "channel": channel}
+    context = {
+        "values": values,
+        "error": error,
+        "letter": letter,
+        "channel": channel,
+        "numbers_wrong": numbers_wrong,  # the error is about the two fields: tie it to them
+    }
     response = render(request, "public/track.html", context, status=status)
     response.headers["cache-control"] = "no-store"
     return response
@@ -209,7 +216,7 @@ async def track(request: Request) -> Response:
             "No letter matches this tracking number and query code. "
             "Please check both and try again."
         )
-        return _track_page(request, values, error=message, status=404)
+        return _track_page(request, values, error=message, status=404, numbers_wrong=True)
     channel = await channels_of(request).get(letter.channel)
     return _track_page(request, values, letter=letter, channel=channel)
 

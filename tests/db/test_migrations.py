@@ -32,9 +32,7 @@ def _sqlite_columns(path: Path) -> dict[str, set[str]]:
     with sqlite3.connect(path) as conn:
         rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='table'").fetchall()
         virtual = {name for name, sql in rows if sql.startswith("CREATE VIRTUAL TABLE")}
-        tables = [
-            name for name, _ in rows if not any(name.startswith(f"{v}_") for v in virtual)
-        ]
+        tables = [name for name, _ in rows if not any(name.startswith(f"{v}_") for v in virtual)]
         return {
             t: {r[1] for r in conn.execute(f"PRAGMA table_info({t})")}
             | ({"rowid"} if t in virtual else set())
