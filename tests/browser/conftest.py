@@ -6,6 +6,7 @@ are only set up for tests that run.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,19 @@ PHONE: dict[str, object] = {
 }
 DESKTOP: dict[str, object] = {"viewport": {"width": 1024, "height": 768}, "locale": "zh-CN"}
 TIMEOUT_MS = 10_000
+
+
+def require_chromium() -> None:
+    """Called at the top of each browser test module: skip it, with the reason shown, where
+    Chromium is missing; in CI, which installs it, a missing browser fails the build."""
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI"):
+        pytest.fail("Debian's chromium is missing in CI", pytrace=False)
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install -y chromium)",
+        allow_module_level=True,
+    )
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,6 @@ role; each language and mode is one browser context that walks all pages in one 
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import subprocess
@@ -32,18 +31,11 @@ from mailbox.auth.tokens import rating_token
 from mailbox.domain.states import LetterState, Source
 from mailbox.domain.workflow import Action
 from mailbox.mail.render import SUBJECTS
-from tests.browser.conftest import CHROMIUM, started_server
+from tests.browser.conftest import require_chromium, started_server
 from tests.helpers import GOOD_LETTER, csrf_from
 from tests.live import ROOT, SECRET, running_server, server_environment
 
-if not CHROMIUM.exists() and os.environ.get("CI"):
-    # CI installs Chromium: a missing browser there is a broken build, not a reason to skip.
-    pytest.fail("Debian's chromium is missing in CI", pytrace=False)
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's chromium is not installed (apt-get install -y chromium)",
-        allow_module_level=True,
-    )
+require_chromium()
 
 from playwright.sync_api import Page, ViewportSize, expect  # noqa: E402
 

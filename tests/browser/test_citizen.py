@@ -16,16 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, started_server
+from tests.browser.conftest import require_chromium, started_server
 
-if not CHROMIUM.exists() and os.environ.get("CI"):
-    # CI installs Chromium: a missing browser there is a broken build, not a reason to skip.
-    pytest.fail("Debian's chromium is missing in CI", pytrace=False)
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's chromium is not installed (apt-get install -y chromium)",
-        allow_module_level=True,
-    )
+require_chromium()
 
 from playwright.sync_api import Page, expect  # noqa: E402
 

@@ -9,7 +9,6 @@ loopback. Accounts and the department are made with the command line, as an oper
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import subprocess
@@ -23,18 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, PHONE
+from tests.browser.conftest import PHONE, require_chromium
 from tests.live import ROOT, migrate, running_server, server_environment
 from tests.mail.conftest import SmtpServer
 
-if not CHROMIUM.exists() and os.environ.get("CI"):
-    # CI installs Chromium: a missing browser there is a broken build, not a reason to skip.
-    pytest.fail("Debian's chromium is missing in CI", pytrace=False)
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's chromium is not installed (apt-get install -y chromium)",
-        allow_module_level=True,
-    )
+require_chromium()
 
 from playwright.sync_api import Page, expect  # noqa: E402
 

@@ -7,7 +7,6 @@ server's own clock); the reporter's account is made with the command line.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -16,18 +15,11 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from tests.browser.conftest import CHROMIUM, PHONE
+from tests.browser.conftest import PHONE, require_chromium
 from tests.helpers import GOOD_LETTER, csrf_from
 from tests.live import ROOT, migrate, running_server, server_environment
 
-if not CHROMIUM.exists() and os.environ.get("CI"):
-    # CI installs Chromium: a missing browser there is a broken build, not a reason to skip.
-    pytest.fail("Debian's chromium is missing in CI", pytrace=False)
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's chromium is not installed (apt-get install -y chromium)",
-        allow_module_level=True,
-    )
+require_chromium()
 
 from playwright.sync_api import Page, expect  # noqa: E402
 

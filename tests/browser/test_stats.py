@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import re
 
-import pytest
+from tests.browser.conftest import require_chromium
 
-from tests.browser.conftest import CHROMIUM
-
-if not CHROMIUM.exists() and os.environ.get("CI"):
-    pytest.fail("Debian's chromium is missing in CI", pytrace=False)
-if not CHROMIUM.exists():
-    pytest.skip(
-        "Debian's chromium is not installed (apt-get install -y chromium)",
-        allow_module_level=True,
-    )
+require_chromium()
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
