@@ -48,6 +48,8 @@ def staff_page(page: Page | None) -> Callable[[Endpoint], Endpoint]:
             user = await current_user(request)
             if user is None:
                 target = safe_next(request.url.path, "/staff")
+                if request.method == "POST":
+                    return await _login_keeping_work(request, target)
                 return RedirectResponse(f"/staff/login?next={target}", status_code=303)
             if page is not None and not may_open(page, user):
                 raise HTTPException(403)
@@ -61,8 +63,30 @@ def staff_page(page: Page | None) -> Callable[[Endpoint], Endpoint]:
     return decorate
 
 
+KEPT = "kept."  # prefix of the fields a form carries through a login
+
+
+async def _login_keeping_work(request: Request, target: str) -> Response:
+    """A form posted after the session ended (2 hours idle) is not lost: the login page
+    carries what was written, and after logging in the person sends it again (WCAG 2.2.1).
+    Only a genuine form of this site (CSRF token valid) is carried."""
+    try:
+        form = await read_form(request)
+    except CsrfFailed:
+        return RedirectResponse(f"/staff/login?next={target}", status_code=303)
+    kept = [(name, value) for name, value in form.items() if name != "csrf_token"]
+    error = _("Your session ended. Please log in again: what you wrote is kept.")
+    context = {"next": target, "username": "", "error": error, "kept": kept}
+    return render(request, "staff/login.html", context, 401)
+
+
 def _start_session(request: Request, token: str, target: str) -> Response:
     response = RedirectResponse(safe_next(target, "/staff"), status_code=303)
+    _set_session_cookie(request, response, token)
+    return response
+
+
+def _set_session_cookie(request: Request, response: Response, token: str) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -71,21 +95,25 @@ def _start_session(request: Request, token: str, target: str) -> Response:
         secure=secure_cookies(request),
         max_age=int(accounts.SESSION_LONGEST.total_seconds()),
     )
-    return response
 
 
 async def login(request: Request) -> Response:
     next_page = safe_next(request.query_params.get("next", "/staff"), "/staff")
     if request.method == "GET":
-        return render(request, "staff/login.html", {"next": next_page, "username": "", "error": ""})
+        context: dict[str, object] = {"next": next_page, "username": "", "error": "", "kept": []}
+        return render(request, "staff/login.html", context)
     try:
         form = await read_form(request)
     except CsrfFailed:
         error = _("This page had expired. Please log in again.")
         return render(
-            request, "staff/login.html", {"next": next_page, "username": "", "error": error}, 403
+            request,
+            "staff/login.html",
+            {"next": next_page, "username": "", "error": error, "kept": []},
+            403,
         )
     username = form.get("username", "").strip()[:40]
+    kept = [(name[len(KEPT) :], value) for name, value in form.items() if name.startswith(KEPT)]
     try:
         session = await accounts.log_in(
             db_of(request),
@@ -101,7 +129,7 @@ async def login(request: Request) -> Response:
         return render(
             request,
             "staff/login.html",
-            {"next": next_page, "username": username, "error": error},
+            {"next": next_page, "username": username, "error": error, "kept": kept},
             429,
         )
     except accounts.LoginFailed:
@@ -109,10 +137,19 @@ async def login(request: Request) -> Response:
         return render(
             request,
             "staff/login.html",
-            {"next": next_page, "username": username, "error": error},
+            {"next": next_page, "username": username, "error": error, "kept": kept},
             400,
         )
-    return _start_session(request, session.token, form.get("next", "/staff"))
+    if not kept:
+        return _start_session(request, session.token, form.get("next", "/staff"))
+    # Logged in again with kept work: show it, to be sent by the person (never automatically).
+    context = {
+        "target": safe_next(form.get("next", "/staff"), "/staff"),
+        "kept": kept,
+    }
+    resumed = render(request, "staff/resume.html", context)
+    _set_session_cookie(request, resumed, session.token)
+    return resumed
 
 
 async def logout(request: Request) -> Response:

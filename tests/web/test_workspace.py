@@ -295,3 +295,40 @@ async def test_the_inbox_and_the_search_page_through_every_letter_once(
         found = await _walk(dispatcher, f"/staff/queue?department={radio}")
         assert sorted(found) == sorted(expected) and len(found) == len(set(found))
         assert found[0] == expected[-1]  # newest first
+
+
+async def test_a_reply_written_past_the_session_end_is_kept_through_login(
+    app: Starlette, db: Database, office: dict[str, str]
+) -> None:
+    """WCAG 2.2.1: the session ends after 2 idle hours, but what was typed is not lost."""
+    number = office["radio"]
+    reply = "经核查，基站审批手续齐全，辐射检测合格。" * 3
+    async with logged_in(app, "radio_handler") as handler:
+        page = await handler.get(f"/staff/letters/{number}")
+        app.state.clock.advance(hours=3)  # typed slowly: the session has ended
+        late = await handler.post(
+            f"/staff/letters/{number}",
+            data={"csrf_token": csrf_from(page.text), "action": "save_draft", "body": reply},
+        )
+        assert late.status_code == 401
+        assert f'name="kept.body" value="{reply}"' in late.text
+        assert await db.fetch_value("SELECT COUNT(*) FROM replies") == 0
+        again = await handler.post(
+            f"/staff/login?next=/staff/letters/{number}",
+            data={
+                "csrf_token": csrf_from(late.text),
+                "next": f"/staff/letters/{number}",
+                "username": "radio_handler",
+                "password": PASSWORD,
+                "kept.action": "save_draft",
+                "kept.body": reply,
+            },
+        )
+        assert again.status_code == 200 and reply in again.text  # shown, not sent by itself
+        assert await db.fetch_value("SELECT COUNT(*) FROM replies") == 0
+        sent = await handler.post(
+            f"/staff/letters/{number}",
+            data={"csrf_token": csrf_from(again.text), "action": "save_draft", "body": reply},
+        )
+        assert sent.status_code == 303
+    assert await db.fetch_value("SELECT body FROM replies") == reply
