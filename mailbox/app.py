@@ -33,6 +33,7 @@ from mailbox.web import (
     stats,
     workspace,
 )
+from mailbox.web.api import public as api_public
 from mailbox.web.middleware import BodyLimit, LocaleAndHeaders
 
 
@@ -96,6 +97,7 @@ def create_app(
             *admin.routes,
             *admin_attention.routes,
             *reports.routes,
+            *api_public.routes,
             Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         ],
         middleware=[Middleware(LocaleAndHeaders), Middleware(BodyLimit)],

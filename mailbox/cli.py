@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 
-from mailbox import __version__, cli_reports, cli_retention, i18n
+from mailbox import __version__, cli_reports, cli_retention, cli_tokens, i18n
 from mailbox.auth.roles import Role
 from mailbox.clock import SystemClock
 from mailbox.db import migrate as migrations
@@ -266,6 +266,7 @@ def parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=cmd_demo)
     cli_reports.add_commands(commands)
     cli_retention.add_commands(commands)
+    cli_tokens.add_commands(commands)
     return top
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
@@ -11,6 +12,7 @@ from starlette.responses import Response
 from mailbox.db.database import DatabaseUnavailable
 from mailbox.i18n import _
 from mailbox.services.errors import RateLimited
+from mailbox.web.api.errors import ApiError, error_response, status_response
 from mailbox.web.common import render
 
 log = logging.getLogger(__name__)
@@ -44,7 +46,16 @@ def _messages() -> dict[int, tuple[str, str]]:
     }
 
 
+# Machines get errors in their own format: the JSON API, Open311's JSON and XML.
+MACHINE_ERRORS: dict[str, Callable[[Request, int], Response]] = {
+    "/api/v1/": lambda request, status: status_response(status),
+}
+
+
 def error_page(request: Request, status: int) -> Response:
+    for prefix, respond in MACHINE_ERRORS.items():
+        if request.url.path.startswith(prefix):
+            return respond(request, status)
     title, text = _messages().get(status, _messages()[400])
     response = render(
         request,
@@ -60,6 +71,11 @@ def error_page(request: Request, status: int) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return error_page(request, exc.status_code)
+
+
+async def api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
 
 
 async def rate_limited(request: Request, exc: Exception) -> Response:
@@ -82,6 +98,7 @@ async def server_error(request: Request, exc: Exception) -> Response:
 
 
 handlers = {
+    ApiError: api_error,
     HTTPException: http_error,
     RateLimited: rate_limited,
     DatabaseUnavailable: database_unavailable,
