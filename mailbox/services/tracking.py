@@ -52,11 +52,15 @@ async def look_up(
         await count_hit(
             conn, bucket=f"track:{address_bucket(client_ip)}", limit=settings.track_limit, now=now
         )
-        await count_hit(conn, bucket=f"track-no:{number}", limit=TRACK_PER_LETTER, now=now)
     letter = await letters.get_letter_by_tracking_no(db, tracking_no=number) if number else None
     # Hash even when the number is unknown, so both answers take the same time.
     stored = letter.query_code_hash if letter else hash_query_code(settings.secret_key, "-")
     if not query_code_matches(settings.secret_key, code, stored) or letter is None:
+        # Only failures count per number: tracking numbers are public (the archive, Open311),
+        # and counting every look-up would let anyone lock a writer out of their own letter.
+        # Guessing stays hopeless: the per-address limit against 31^8 codes.
+        async with db.transaction() as conn:
+            await count_hit(conn, bucket=f"track-no:{number}", limit=TRACK_PER_LETTER, now=now)
         return None
     reply = await replies.latest_released(db, letter_id=letter.id)
     rating_open = (
