@@ -15,7 +15,7 @@ from mailbox.db.queries import admin as queries
 from mailbox.services import admin as service
 from mailbox.web import admin_settings
 from mailbox.web.admin_settings import Form, actor_of, admin_page, handle_post
-from mailbox.web.common import clock_of, db_of, settings_of
+from mailbox.web.common import clock_of, db_of, settings_of, whole_number
 from mailbox.web.staff import staff_page
 
 ROLES = list(Role)
@@ -35,7 +35,7 @@ def _account(form: Form) -> service.Account:
         display_name=form.get("display_name", "").strip()[:40],
         email=form.get("email", "").strip().lower()[:254],
         roles=[role for role in ROLES if form.get(f"role_{role}") == "1"],
-        department_id=int(department) if department.isdigit() else None,
+        department_id=whole_number(department),
     )
 
 
@@ -153,11 +153,11 @@ async def user_page(request: Request) -> Response:
 
 
 async def _retry(request: Request, form: Form) -> None:
-    outbox_id = form.get("id", "")
-    if not outbox_id.isdigit():
+    outbox_id = whole_number(form.get("id", ""))
+    if outbox_id is None:
         raise HTTPException(400)
     await service.retry_mail(
-        db_of(request), clock=clock_of(request), actor=actor_of(request), outbox_id=int(outbox_id)
+        db_of(request), clock=clock_of(request), actor=actor_of(request), outbox_id=outbox_id
     )
     request.app.state.outbox_wakeup.set()
 
@@ -183,9 +183,7 @@ async def outbox_page(request: Request) -> Response:
 @staff_page(Page.ADMIN)
 async def audit_page(request: Request) -> Response:
     before = request.query_params.get("before", "")
-    entries = await queries.audit_page(
-        db_of(request), before_id=int(before) if before.isdigit() and len(before) < 19 else None
-    )
+    entries = await queries.audit_page(db_of(request), before_id=whole_number(before))
     more = len(entries) == queries.AUDIT_PAGE_SIZE
     context = {"entries": entries, "next_before": entries[-1].id if more else None}
     return await admin_page(request, "admin/audit.html", "audit", context)

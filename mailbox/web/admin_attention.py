@@ -11,7 +11,7 @@ from mailbox.auth.permissions import Page
 from mailbox.db.queries import attention as queries
 from mailbox.services import attention as service
 from mailbox.web.admin_settings import Form, actor_of, admin_page, handle_post
-from mailbox.web.common import clock_of, db_of
+from mailbox.web.common import clock_of, db_of, whole_number
 from mailbox.web.staff import staff_page
 
 SHOWN = 500  # words a page lists; the filter finds the others
@@ -28,17 +28,16 @@ async def _add(request: Request, form: Form) -> str:
 
 
 async def _delete(request: Request, form: Form) -> None:
-    raw = form.get("id", "")
-    if not raw.isdigit() or len(raw) > 18:
+    word_id = whole_number(form.get("id", ""))
+    if word_id is None:
         raise HTTPException(400)
     await service.delete_word(
-        db_of(request), clock=clock_of(request), actor=actor_of(request), word_id=int(raw)
+        db_of(request), clock=clock_of(request), actor=actor_of(request), word_id=word_id
     )
 
 
 def _count(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name, "")
-    return int(raw) if raw.isdigit() and len(raw) < 6 else None
+    return whole_number(request.query_params.get(name, ""), longest=5)
 
 
 async def _page(

@@ -26,6 +26,7 @@ from mailbox.web.common import (
     read_form,
     render,
     settings_of,
+    whole_number,
 )
 from mailbox.web.staff import staff_page
 from mailbox.web.workspace import staff_context
@@ -80,10 +81,10 @@ async def handle_post(request: Request, actions: Mapping[str, Action], page: Pag
 
 
 def _id(form: Form) -> int:
-    raw = form.get("id", "")
-    if not raw.isdigit() or len(raw) > 18:
+    found = whole_number(form.get("id", ""))
+    if found is None:
         raise HTTPException(400)
-    return int(raw)
+    return found
 
 
 def _text(form: Form, name: str, limit: int) -> str:
@@ -91,8 +92,7 @@ def _text(form: Form, name: str, limit: int) -> str:
 
 
 def _number(form: Form, name: str) -> int:
-    raw = form.get(name, "").strip()
-    return int(raw) if raw.isdigit() and len(raw) < 4 else 0
+    return whole_number(form.get(name, "").strip(), longest=3) or 0
 
 
 # --- departments ---
@@ -228,7 +228,7 @@ def _template(form: Form) -> configure.ReplyTemplate:
         title=_text(form, "title", 100),
         body=form.get("body", "").strip()[:5000],
         channel=form.get("channel") or None,
-        department_id=int(department) if department.isdigit() and len(department) < 19 else None,
+        department_id=whole_number(department),
     )
 
 
@@ -315,7 +315,8 @@ async def _holidays_page(
     db, settings, clock = db_of(request), settings_of(request), clock_of(request)
     this_year = clock.now().astimezone(settings.tz).year
     raw = request.query_params.get("year", "")
-    year = int(raw) if raw.isdigit() and len(raw) == 4 and 2000 <= int(raw) <= 2100 else this_year
+    asked = whole_number(raw, longest=4)
+    year = asked if asked is not None and 2000 <= asked <= 2100 else this_year
     context = {
         "year": year,
         "rows": await settings_queries.holidays_in_year(db, year=year),

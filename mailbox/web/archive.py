@@ -15,7 +15,7 @@ from starlette.routing import Route
 from mailbox.db.queries import publications, staffview
 from mailbox.domain.validation import clean_text
 from mailbox.i18n import _, get_locale
-from mailbox.web.common import channels_of, clock_of, db_of, render, settings_of
+from mailbox.web.common import channels_of, clock_of, db_of, render, settings_of, whole_number
 
 PAGE_SIZE = 20
 FEED_SIZE = 50
@@ -39,9 +39,10 @@ def _after(raw_at: str | None, raw_id: str | None) -> tuple[datetime, int] | Non
         moment = datetime.fromisoformat(raw_at)
     except ValueError:
         raise HTTPException(400) from None
-    if moment.tzinfo is None or not raw_id.isdigit():
+    row_id = whole_number(raw_id)
+    if moment.tzinfo is None or row_id is None:
         raise HTTPException(400)
-    return moment, int(raw_id)
+    return moment, row_id
 
 
 async def archive(request: Request) -> Response:

@@ -121,7 +121,12 @@ def render(
 async def read_form(request: Request) -> dict[str, str]:
     """The posted text fields, after the CSRF check; CsrfFailed when it does not pass."""
     form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
-    fields = {key: value for key, value in form.items() if not isinstance(value, UploadFile)}
+    # NUL is no character anyone types, and PostgreSQL cannot store it in text.
+    fields = {
+        key: value.replace("\x00", "")
+        for key, value in form.items()
+        if not isinstance(value, UploadFile)
+    }
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = fields.get(CSRF_FIELD, "")
     if not (
@@ -143,6 +148,14 @@ def same_origin(request: Request) -> bool:
     if origin is None:
         return True  # older browsers and non-browser clients; the token still decides
     return urlsplit(origin).netloc == request.headers.get("host", "")
+
+
+def whole_number(raw: str, longest: int = 18) -> int | None:
+    """ASCII digits as a number, or None: str.isdigit() also takes "²" and "٣", which int()
+    refuses or reads, and a long number would overflow the database's integers."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= longest:
+        return int(raw)
+    return None
 
 
 def safe_next(target: str, default: str = "/") -> str:

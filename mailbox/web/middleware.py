@@ -87,7 +87,7 @@ class BodyLimit:
         # Raised from receive(), i.e. inside the route, where the error pages are rendered.
         async def counted() -> Message:
             nonlocal received
-            if declared.isdigit() and int(declared) > self.max_bytes:
+            if declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
                 raise HTTPException(413)
             message = await receive()
             received += len(message.get("body", b""))

@@ -37,7 +37,15 @@ from mailbox.services.reports import (
     set_summary_template,
     summary_templates,
 )
-from mailbox.web.common import client_ip, clock_of, db_of, read_form, render, settings_of
+from mailbox.web.common import (
+    client_ip,
+    clock_of,
+    db_of,
+    read_form,
+    render,
+    settings_of,
+    whole_number,
+)
 from mailbox.web.staff import staff_page
 from mailbox.web.workspace import staff_context
 
@@ -232,8 +240,9 @@ async def _page(
     full = await make_report(db, asked.period, decimals=decimals) if asked.period else None
     years = set(await submission_years(db, tz=settings.tz))
     years.add(clock.now().astimezone(settings.tz).year)
-    if asked.values["year"].isdigit() and int(asked.values["year"]) in YEARS:
-        years.add(int(asked.values["year"]))
+    year = whole_number(asked.values["year"], longest=4)
+    if year is not None and year in YEARS:
+        years.add(year)
     index = 1 if locale == "en" else 0
     editable = is_office(request.state.user)
     templates = {}

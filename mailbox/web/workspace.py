@@ -24,7 +24,15 @@ from mailbox.i18n import _, get_locale
 from mailbox.services.calendar import office_calendar
 from mailbox.services.submission import submit_letter
 from mailbox.services.transitions import Actor
-from mailbox.web.common import channels_of, clock_of, db_of, read_form, render, settings_of
+from mailbox.web.common import (
+    channels_of,
+    clock_of,
+    db_of,
+    read_form,
+    render,
+    settings_of,
+    whole_number,
+)
 from mailbox.web.staff import staff_page
 
 
@@ -69,7 +77,7 @@ async def queue(request: Request) -> Response:
     filters = queues.Filters(
         channel=params.get("channel", "")[:20],
         state=params.get("state", "")[:20] if params.get("state") in set(LetterState) else "",
-        department_id=int(department) if department.isdigit() else None,
+        department_id=whole_number(department),
         submitted_from=_parse_date(params.get("from", "")),
         submitted_to=_parse_date(params.get("to", "")),
         words=params.get("q", "").strip()[:100],
@@ -122,7 +130,7 @@ async def queue(request: Request) -> Response:
 
 def _page_after(params: Mapping[str, str]) -> tuple[datetime, int] | None:
     """The keyset of the last row of the previous page, from the next-page link."""
-    if not params.get("after_id", "").isdigit() or not params.get("after_at"):
+    if whole_number(params.get("after_id", "")) is None or not params.get("after_at"):
         return None
     try:
         moment = datetime.fromisoformat(params["after_at"])
