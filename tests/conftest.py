@@ -20,9 +20,11 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from starlette.applications import Starlette
 
 from mailbox.app import create_app
+from mailbox.auth import passwords
 from mailbox.clock import FixedClock
 from mailbox.db import migrate
 from mailbox.db.database import Database
@@ -48,6 +50,17 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgresql" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> Iterator[None]:
+    """In-process tests hash with argon2id at its lowest cost: the same code, about 1 ms a hash
+    instead of 400 ms (fixtures create many accounts). Server processes started by the tests
+    keep the real cost, and tests/test_cli.py checks it."""
+    real = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    passwords._hasher = real
 
 
 def _server_url(url: str, database: str) -> str:

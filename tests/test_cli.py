@@ -74,7 +74,9 @@ async def test_departments_users_and_channels(database_url: str, tmp_path: Path)
             " ON d.id = u.department_id WHERE u.username = 'li'"
         )
         assert user is not None and user["code"] == "radio"
-        assert user["password_hash"].startswith("$argon2id$")
+        # The command runs with the real cost (RFC 9106's second recommendation), not the
+        # cheap one the in-process tests use (tests/conftest.py).
+        assert user["password_hash"].startswith("$argon2id$v=19$m=65536,t=3,p=4$")
         roles = await db.fetch_all("SELECT role FROM user_roles ORDER BY role")
         assert [r["role"] for r in roles] == ["handler", "reviewer"]
         channel = await db.fetch_one("SELECT * FROM channels WHERE code = 'consult'")

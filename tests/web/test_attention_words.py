@@ -6,68 +6,22 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import httpx
 import pytest
 from markupsafe import escape
 from starlette.applications import Starlette
 
 from mailbox.db.database import Database
-from mailbox.services import accounts, intake
+from mailbox.services import intake
 from mailbox.services.transitions import Actor
 from tests.helpers import csrf_from, csrf_token
-from tests.services.conftest import add_department, new_letter
+from tests.services.conftest import new_letter
+from tests.web.test_admin import ADMIN_IP, logged_in, office, post
+
+__all__ = ["office"]  # the fixture, used by name
 
 PAGE = "/staff/admin/attention-words"
-PASSWORD = "a long enough password"
-STAFF = {
-    "boss": (["admin"], None),
-    "dispatcher": (["dispatcher"], None),
-    "radio_handler": (["handler"], "radio"),
-    "radio_reviewer": (["reviewer"], "radio"),
-    "reporter": (["reporter"], None),
-}
-ADMIN_IP = "198.51.100.4"  # the address `logged_in` gives "boss"
 NOTICE = 'id="attention"'
-
-
-@pytest.fixture
-async def office(app: Starlette, db: Database) -> dict[str, int]:
-    ids = {"radio": await add_department(db, "radio", "无线电管理处")}
-    for name, (roles, department) in STAFF.items():
-        ids[name] = await accounts.create_user(
-            db,
-            clock=app.state.clock,
-            username=name,
-            password=PASSWORD,
-            roles=roles,
-            department_code=department,
-        )
-    return ids
-
-
-@asynccontextmanager
-async def logged_in(app: Starlette, name: str) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, client=(f"198.51.100.{len(name)}", 1000))
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://testserver", headers={"accept-language": "en"}
-    ) as client:
-        if name != "anonymous":
-            token = await csrf_token(client, "/staff/login")
-            response = await client.post(
-                "/staff/login", data={"username": name, "password": PASSWORD, "csrf_token": token}
-            )
-            assert response.status_code == 303, name
-        yield client
-
-
-async def post(client: httpx.AsyncClient, path: str, **data: str) -> httpx.Response:
-    """Post a form as the page's own form would, with the page's CSRF token."""
-    page = await client.get(path)
-    assert page.status_code == 200, page.text
-    return await client.post(path, data={**data, "csrf_token": csrf_from(page.text)})
 
 
 async def words(db: Database) -> list[str]:
