@@ -86,23 +86,27 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from mailbox.mail.transport import SmtpTransport
+    from mailbox.mail.media import transports
     from mailbox.mail.worker import run_worker
     from mailbox.services.reminders import run_daily
 
     if not settings.smtp_configured:
-        return _fail("MAILBOX_SMTP_HOST is not set: there is nowhere to send mail")
+        print(
+            "worker: MAILBOX_SMTP_HOST is not set: mail waits in the outbox; "
+            "webhooks are delivered",
+            file=sys.stderr,
+        )
 
     async def work(db: Database) -> int:
         wakeup = asyncio.Event()
         task = asyncio.gather(
-            run_worker(db, SmtpTransport(settings), SystemClock(), wakeup),
+            run_worker(db, transports(settings), SystemClock(), wakeup),
             run_daily(db, settings=settings, clock=SystemClock(), wakeup=wakeup),
         )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
-        print("worker: sending queued mail and reminders; stop with Ctrl-C", flush=True)
+        print("worker: sending queued mail, webhooks and reminders; stop with Ctrl-C", flush=True)
         try:
             await task
         except asyncio.CancelledError:
@@ -227,9 +231,9 @@ def parser() -> argparse.ArgumentParser:
         "--access-log", action="store_true", help="log every request (nginx usually does)"
     )
     serve.set_defaults(run=cmd_serve)
-    commands.add_parser("worker", help="send queued mail without serving").set_defaults(
-        run=cmd_worker
-    )
+    commands.add_parser(
+        "worker", help="send queued mail and webhooks without serving"
+    ).set_defaults(run=cmd_worker)
 
     create = commands.add_parser("create-user", help="create a staff account")
     create.add_argument("name")

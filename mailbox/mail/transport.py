@@ -8,13 +8,13 @@ from email.utils import formatdate
 import aiosmtplib
 from jinja2 import Environment
 
-from mailbox.db.queries.outbox import OutgoingMail
+from mailbox.db.queries.outbox import Outgoing
 from mailbox.mail.render import render_mail
 from mailbox.settings import Settings
 from mailbox.templating import create_environment
 
 
-def build_message(settings: Settings, env: Environment, mail: OutgoingMail) -> EmailMessage:
+def build_message(settings: Settings, env: Environment, mail: Outgoing) -> EmailMessage:
     rendered = render_mail(env, settings, kind=mail.kind, locale=mail.locale, context=mail.context)
     message = EmailMessage()
     message["From"] = settings.mail_from
@@ -34,7 +34,7 @@ class SmtpTransport:
         self.settings = settings
         self.env = env or create_environment()
 
-    async def send(self, mail: OutgoingMail) -> None:
+    async def send(self, mail: Outgoing) -> None:
         settings = self.settings
         await aiosmtplib.send(
             build_message(settings, self.env, mail),

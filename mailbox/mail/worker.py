@@ -1,17 +1,19 @@
-"""The outbox worker: claims due mail, sends it, retries with exponential backoff."""
+"""The outbox worker: claims what is due, per medium (mail, webhooks), sends it through that
+medium's transport, and retries with exponential backoff."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from mailbox.clock import Clock
 from mailbox.db.database import Database, DatabaseUnavailable
 from mailbox.db.queries import outbox
-from mailbox.db.queries.outbox import OutgoingMail
+from mailbox.db.queries.outbox import Medium, Outgoing
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,11 @@ MAX_ATTEMPTS = 40  # about a day and a half of retrying before giving up visibly
 
 
 class Transport(Protocol):
-    async def send(self, mail: OutgoingMail) -> None: ...
+    async def send(self, item: Outgoing) -> None: ...
+
+
+class Refused(Exception):
+    """The other end answered, but did not take it (e.g. HTTP 503); the message says how."""
 
 
 def retry_at(attempts: int, now: datetime) -> datetime | None:
@@ -35,62 +41,91 @@ def retry_at(attempts: int, now: datetime) -> datetime | None:
     return now + min(FIRST_RETRY * (1 << max(attempts - 1, 0)), LONGEST_WAIT)
 
 
-async def deliver_due(db: Database, transport: Transport, clock: Clock, batch: int = BATCH) -> int:
-    """Send what is due now; the number sent. Each mail's claim is renewed just before it is
-    sent, so a slow batch cannot let a second worker send the same mail."""
+def _describe(error: Exception) -> str:
+    return str(error) if isinstance(error, Refused) else f"{type(error).__name__}: {error}"
+
+
+async def deliver_due(
+    db: Database,
+    transport: Transport,
+    clock: Clock,
+    batch: int = BATCH,
+    *,
+    medium: Medium = Medium.MAIL,
+) -> int:
+    """Send what of `medium` is due now; the number sent. Each item's claim is renewed just
+    before it is sent, so a slow batch cannot let a second worker send the same item."""
     token = secrets.token_hex(8)
     now = clock.now()
     async with db.transaction() as conn:
         claimed = await outbox.claim_due(
-            conn, now=now, until=now + CLAIM_FOR, limit=batch, token=token
+            conn, now=now, until=now + CLAIM_FOR, limit=batch, token=token, medium=medium
         )
     sent = 0
-    for mail in claimed:
+    for item in claimed:
         async with db.transaction() as conn:
             still_ours = await outbox.start_attempt(
                 conn,
-                outbox_id=mail.id,
+                outbox_id=item.id,
                 token=token,
                 now=clock.now(),
                 until=clock.now() + CLAIM_FOR,
             )
         if not still_ours:
             continue
-        attempts = mail.attempts + 1
+        attempts = item.attempts + 1
         try:
-            await transport.send(mail)
-        except Exception as error:  # any SMTP or network failure: keep it, retry later
-            log.warning("mail %s failed (attempt %s): %s", mail.id, attempts, error)
+            await transport.send(item)
+        except Exception as error:  # any SMTP, HTTP or network failure: keep it, retry later
+            log.warning("%s %s failed (attempt %s): %s", medium, item.id, attempts, error)
             async with db.transaction() as conn:
                 await outbox.mark_failed(
                     conn,
-                    outbox_id=mail.id,
+                    outbox_id=item.id,
                     token=token,
-                    error=f"{type(error).__name__}: {error}",
+                    error=_describe(error),
                     retry_at=retry_at(attempts, clock.now()),
                     now=clock.now(),
                 )
         else:
             async with db.transaction() as conn:
-                await outbox.mark_sent(conn, outbox_id=mail.id, token=token, now=clock.now())
+                await outbox.mark_sent(conn, outbox_id=item.id, token=token, now=clock.now())
             sent += 1
     return sent
 
 
 async def run_worker(
-    db: Database, transport: Transport, clock: Clock, wakeup: asyncio.Event, poll: float = 5.0
+    db: Database,
+    transports: Mapping[Medium, Transport],
+    clock: Clock,
+    wakeup: asyncio.Event,
+    poll: float = 5.0,
 ) -> None:
-    """Deliver until cancelled; woken at once when a request queues mail."""
-    while True:
-        try:
-            while await deliver_due(db, transport, clock) == BATCH:
+    """Deliver every medium until cancelled; woken at once when a request queues something.
+    Each medium runs on its own, so a slow webhook receiver never holds up the mail."""
+    woken = {medium: asyncio.Event() for medium in transports}
+
+    async def relay() -> None:
+        # One wake-up for all: each medium clears only its own, so none misses one.
+        while True:
+            await wakeup.wait()
+            wakeup.clear()
+            for event in woken.values():
+                event.set()
+
+    async def drain(medium: Medium, transport: Transport) -> None:
+        while True:
+            try:
+                while await deliver_due(db, transport, clock, medium=medium) == BATCH:
+                    pass
+            except DatabaseUnavailable as error:
+                log.warning("outbox worker (%s): database unavailable: %s", medium, error)
+            except Exception:
+                log.exception("outbox worker (%s) failed; retrying", medium)
+            try:
+                await asyncio.wait_for(woken[medium].wait(), timeout=poll)
+            except TimeoutError:
                 pass
-        except DatabaseUnavailable as error:
-            log.warning("outbox worker: database unavailable: %s", error)
-        except Exception:
-            log.exception("outbox worker failed; retrying")
-        try:
-            await asyncio.wait_for(wakeup.wait(), timeout=poll)
-        except TimeoutError:
-            pass
-        wakeup.clear()
+            woken[medium].clear()
+
+    await asyncio.gather(relay(), *(drain(medium, sender) for medium, sender in transports.items()))

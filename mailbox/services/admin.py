@@ -13,7 +13,7 @@ from mailbox.auth.roles import Role
 from mailbox.clock import Clock
 from mailbox.db.database import Connection, Database
 from mailbox.db.queries import admin as queries
-from mailbox.db.queries import users
+from mailbox.db.queries import users, webhooks
 from mailbox.db.queries.admin import Counts, UserListing
 from mailbox.i18n import _
 from mailbox.services.accounts import InvalidAccount, check_new_account
@@ -223,6 +223,7 @@ async def retry_mail(db: Database, *, clock: Clock, actor: Admin, outbox_id: int
 class Health:
     smtp_configured: bool
     failed_mail: int
+    failed_webhooks: int  # deliveries given up
     uncovered_years: list[int]
     counts: Counts
 
@@ -231,6 +232,7 @@ class Health:
         return (
             not self.smtp_configured
             or bool(self.failed_mail)
+            or bool(self.failed_webhooks)
             or bool(self.uncovered_years)
             or not self.counts.enabled_departments
             or not self.counts.active_dispatchers
@@ -251,6 +253,7 @@ async def health(db: Database, *, settings: Settings, clock: Clock) -> Health:
     return Health(
         smtp_configured=settings.smtp_configured,
         failed_mail=await queries.count_failed_mail(db),
+        failed_webhooks=await webhooks.count_given_up(db),
         uncovered_years=await uncovered_years(db, settings=settings, clock=clock),
         counts=await queries.counts(db),
     )

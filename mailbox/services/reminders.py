@@ -19,6 +19,7 @@ from mailbox.domain.calendar import WorkingCalendar
 from mailbox.services.calendar import office_calendar
 from mailbox.services.transitions import Mail
 from mailbox.settings import Settings
+from mailbox.webhooks import events as webhook_events
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,10 @@ async def _remind(conn: Connection, letter: DueLetter, step: _Step, now: datetim
         conn, letter_id=letter.id, kind=step.kind, step_day=step.day, now=now
     ):
         return 0  # another worker got there first
+    if step.kind == "overdue":
+        await webhook_events.overdue(
+            conn, letter=letter, days_overdue=step.context["days_overdue"], now=now
+        )
     recipients = await queries.staff_emails(
         conn, role="handler", department_id=letter.department_id
     )

@@ -13,6 +13,7 @@ from mailbox.domain.states import LetterState, Source
 from mailbox.domain.validation import LetterInput
 from mailbox.services.limits import address_bucket, count_hit
 from mailbox.settings import Settings
+from mailbox.webhooks import events as webhook_events
 
 TRACKING_NO_TRIES = 8
 
@@ -81,6 +82,9 @@ async def submit_letter(
                 to_state=LetterState.PENDING,
                 created_at=now,
                 data={"source": str(source), "channel": channel.code},
+            )
+            await webhook_events.submitted(
+                conn, letter_id=letter_id, tracking_no=tracking_no, channel=channel.code, now=now
             )
             outbox_id = None
             if letter.email:

@@ -1,4 +1,5 @@
-"""The one place a letter changes state: the letter, its event and its mail in one write."""
+"""The one place a letter changes state: the letter, its event, its mail and its webhook
+deliveries in one write."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from mailbox.db.queries.workflow import move_letter
 from mailbox.domain.states import LetterState
 from mailbox.domain.workflow import TRANSITIONS, Action, TransitionRefused, may, next_state
 from mailbox.services.errors import NotFound
+from mailbox.webhooks import events as webhook_events
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,15 @@ async def transition(
         is_public=change.public,
         note=change.note,
         data=change.data,
+    )
+    await webhook_events.transitioned(
+        conn,
+        letter=letter,
+        action=action,
+        state=target,
+        fields=change.fields,
+        data=change.data,
+        now=now,
     )
     for mail in change.mails:
         await outbox.enqueue(

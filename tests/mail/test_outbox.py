@@ -159,7 +159,7 @@ async def test_a_worker_whose_claims_ran_out_sends_nothing_twice(
     """Worker A claims two mails but is held up until its claims run out; worker B takes
     them over and sends them. When A gets going again it must not send them a second time."""
     from mailbox.db.queries import outbox
-    from mailbox.db.queries.outbox import OutgoingMail
+    from mailbox.db.queries.outbox import Outgoing
     from mailbox.mail.worker import CLAIM_FOR
     from tests.services.conftest import new_letter
 
@@ -168,7 +168,7 @@ async def test_a_worker_whose_claims_ran_out_sends_nothing_twice(
     sent: list[int] = []
 
     class Recording:
-        async def send(self, mail: OutgoingMail) -> None:
+        async def send(self, mail: Outgoing) -> None:
             sent.append(mail.id)
 
     async with db.transaction() as conn:

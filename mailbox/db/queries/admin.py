@@ -151,8 +151,8 @@ def _entry(row: Row) -> OutboxEntry:
 
 async def failed_mail(conn: Connection, *, limit: int = OUTBOX_LIST_SIZE) -> list[OutboxEntry]:
     rows = await conn.fetch_all(
-        f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE failed_at IS NOT NULL AND sent_at IS NULL"
-        " ORDER BY failed_at DESC, id DESC LIMIT :limit",
+        f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE medium = 'mail' AND failed_at IS NOT NULL"
+        " AND sent_at IS NULL ORDER BY failed_at DESC, id DESC LIMIT :limit",
         {"limit": limit},
     )
     return [_entry(row) for row in rows]
@@ -160,8 +160,8 @@ async def failed_mail(conn: Connection, *, limit: int = OUTBOX_LIST_SIZE) -> lis
 
 async def waiting_mail(conn: Connection, *, limit: int = OUTBOX_LIST_SIZE) -> list[OutboxEntry]:
     rows = await conn.fetch_all(
-        f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE failed_at IS NULL AND sent_at IS NULL"
-        " ORDER BY send_after, id LIMIT :limit",
+        f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE medium = 'mail' AND failed_at IS NULL"
+        " AND sent_at IS NULL ORDER BY send_after, id LIMIT :limit",
         {"limit": limit},
     )
     return [_entry(row) for row in rows]
@@ -169,15 +169,15 @@ async def waiting_mail(conn: Connection, *, limit: int = OUTBOX_LIST_SIZE) -> li
 
 async def get_failed_mail(conn: Connection, *, outbox_id: int) -> OutboxEntry | None:
     row = await conn.fetch_one(
-        f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id = :id AND failed_at IS NOT NULL"
-        " AND sent_at IS NULL",
+        f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id = :id AND medium = 'mail'"
+        " AND failed_at IS NOT NULL AND sent_at IS NULL",
         {"id": outbox_id},
     )
     return _entry(row) if row else None
 
 
 async def retry_mail(conn: Connection, *, outbox_id: int, now: datetime) -> bool:
-    """Queue a given-up mail again; its attempts are kept."""
+    """Queue a given-up mail (or webhook delivery) again; its attempts are kept."""
     changed = await conn.execute(
         "UPDATE outbox SET failed_at = NULL, send_after = :now, claimed_until = NULL"
         " WHERE id = :id AND failed_at IS NOT NULL AND sent_at IS NULL",
@@ -188,7 +188,8 @@ async def retry_mail(conn: Connection, *, outbox_id: int, now: datetime) -> bool
 
 async def count_failed_mail(conn: Connection) -> int:
     count: int = await conn.fetch_value(
-        "SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL AND sent_at IS NULL"
+        "SELECT COUNT(*) FROM outbox WHERE medium = 'mail' AND failed_at IS NOT NULL"
+        " AND sent_at IS NULL"
     )
     return count
 

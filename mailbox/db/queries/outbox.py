@@ -1,8 +1,10 @@
-"""The mail outbox: written with the state change, claimed by workers, never sent twice.
+"""The outbox: written with the state change, claimed by workers, never sent twice.
 
-A row holds what to render (template kind, language, JSON context), not the rendered mail:
-rendering is left to the worker, off the citizen's request, and the context is emptied once
-the mail is sent, since a receipt's context holds the query code in clear.
+It carries mail and webhook deliveries (its `medium`), each claimed by the worker of its medium.
+A row holds what to render (template kind, language, JSON context), not the rendered message:
+rendering is left to the worker, off the citizen's request. A mail's context is emptied once
+it is sent, since a receipt's context holds the query code in clear; a webhook delivery's is
+kept as its history (it holds no personal data).
 """
 
 from __future__ import annotations
@@ -10,19 +12,28 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from mailbox.db.database import Connection
 
 
+class Medium(StrEnum):
+    MAIL = "mail"
+    WEBHOOK = "webhook"
+
+
 @dataclass(frozen=True)
-class OutgoingMail:
+class Outgoing:
+    """A claimed mail or webhook delivery, as its transport needs it."""
+
     id: int
-    kind: str
-    recipient: str
+    kind: str  # the mail template, or the webhook event
+    recipient: str  # the address, or the URL
     locale: str
     context: dict[str, Any]
     attempts: int
+    secret: str  # the webhook's signing secret as it is now; '' for mail
 
 
 @dataclass(frozen=True)
@@ -59,12 +70,19 @@ async def enqueue(
     return outbox_id
 
 
+# A deactivated webhook's deliveries wait, unclaimed, until it is activated again.
 _DUE = (
-    "SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND send_after <= :now"
-    " AND (claimed_until IS NULL OR claimed_until < :now) ORDER BY id LIMIT :limit"
+    "SELECT id FROM outbox WHERE medium = :medium AND sent_at IS NULL AND failed_at IS NULL"
+    " AND send_after <= :now AND (claimed_until IS NULL OR claimed_until < :now)"
+    " AND (webhook_id IS NULL OR webhook_id IN (SELECT id FROM webhooks WHERE is_active))"
+    " ORDER BY id LIMIT :limit"
 )
 # SKIP LOCKED lets several workers on PostgreSQL take disjoint batches; SQLite has one writer.
-_RETURNING = " RETURNING id, kind, recipient, locale, context, attempts"
+_RETURNING = (
+    " RETURNING id, kind, recipient, locale, context, attempts,"
+    " COALESCE((SELECT secret FROM webhooks WHERE webhooks.id = outbox.webhook_id), '')"
+    " AS secret"
+)
 _CLAIM = {
     "sqlite": "UPDATE outbox SET claimed_until = :until, claim_token = :token"
     f" WHERE id IN ({_DUE}){_RETURNING}",
@@ -74,14 +92,21 @@ _CLAIM = {
 
 
 async def claim_due(
-    conn: Connection, *, now: datetime, until: datetime, limit: int, token: str
-) -> list[OutgoingMail]:
-    """Claim up to `limit` due mails for the worker holding `token`."""
+    conn: Connection,
+    *,
+    now: datetime,
+    until: datetime,
+    limit: int,
+    token: str,
+    medium: Medium = Medium.MAIL,
+) -> list[Outgoing]:
+    """Claim up to `limit` due rows of `medium` for the worker holding `token`."""
     rows = await conn.fetch_all(
-        _CLAIM[conn.dialect], {"now": now, "until": until, "limit": limit, "token": token}
+        _CLAIM[conn.dialect],
+        {"now": now, "until": until, "limit": limit, "token": token, "medium": medium},
     )
-    mails = [OutgoingMail(**{**row, "context": json.loads(row["context"])}) for row in rows]
-    return sorted(mails, key=lambda mail: mail.id)
+    items = [Outgoing(**{**row, "context": json.loads(row["context"])}) for row in rows]
+    return sorted(items, key=lambda item: item.id)
 
 
 async def start_attempt(
@@ -100,7 +125,8 @@ async def start_attempt(
 async def mark_sent(conn: Connection, *, outbox_id: int, token: str, now: datetime) -> None:
     await conn.execute(
         "UPDATE outbox SET sent_at = :now, claimed_until = NULL, last_error = '',"
-        " context = '{}' WHERE id = :id AND claim_token = :token",
+        " context = CASE WHEN medium = 'mail' THEN '{}' ELSE context END"
+        " WHERE id = :id AND claim_token = :token",
         {"now": now, "id": outbox_id, "token": token},
     )
 
@@ -134,7 +160,8 @@ async def mark_failed(
 async def forget_given_up(conn: Connection, *, before: datetime) -> int:
     """Empty the context of mail given up before `before`; how many."""
     return await conn.execute(
-        "UPDATE outbox SET context = '{}' WHERE failed_at < :before AND context <> '{}'",
+        "UPDATE outbox SET context = '{}' WHERE medium = 'mail' AND failed_at < :before"
+        " AND context <> '{}'",
         {"before": before},
     )
 
@@ -149,6 +176,7 @@ async def status(conn: Connection, *, outbox_id: int) -> OutboxStatus | None:
 
 async def backlog(conn: Connection) -> int:
     waiting: int = await conn.fetch_value(
-        "SELECT COUNT(*) FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL"
+        "SELECT COUNT(*) FROM outbox WHERE medium = 'mail' AND sent_at IS NULL"
+        " AND failed_at IS NULL"
     )
     return waiting

@@ -19,9 +19,11 @@ class DueLetter:
     id: int
     tracking_no: str
     title: str
+    channel: str
     state: str
     department_id: int
     department: str
+    submitted_at: datetime
     due_at: datetime
 
 
@@ -45,8 +47,9 @@ class AgeFlags:
 
 
 _DUE_LETTER = (
-    "SELECT l.id, l.tracking_no, l.title, l.state, l.department_id, d.name AS department,"
-    " l.due_at FROM letters l JOIN departments d ON d.id = l.department_id"
+    "SELECT l.id, l.tracking_no, l.title, l.channel, l.state, l.department_id,"
+    " d.name AS department, l.submitted_at, l.due_at"
+    " FROM letters l JOIN departments d ON d.id = l.department_id"
     " WHERE l.state IN ('assigned', 'review') AND l.due_at IS NOT NULL"
 )
 
