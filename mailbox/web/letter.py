@@ -25,7 +25,7 @@ from mailbox.services.attention import attention_for
 from mailbox.services.errors import NotFound, ServiceError
 from mailbox.services.transitions import Actor, NotPermitted
 from mailbox.settings import Settings
-from mailbox.web.common import clock_of, db_of, read_form, render, settings_of
+from mailbox.web.common import clock_of, db_of, read_form, render, settings_of, whole_number
 from mailbox.web.staff import staff_page
 from mailbox.web.workspace import actor_of, staff_context
 
@@ -42,7 +42,8 @@ async def _visible_letter(request: Request) -> LetterRow:
     return letter
 
 
-def _possible_actions(user: UserRow, letter: LetterRow) -> set[str]:
+def possible_actions(user: UserRow, letter: LetterRow) -> set[str]:
+    """The workflow actions this person's roles allow on the letter in its present state."""
     return {
         action
         for action, rule in TRANSITIONS.items()
@@ -69,7 +70,7 @@ async def _letter_page(
             )
     context.update(
         letter=letter,
-        actions=_possible_actions(user, letter),
+        actions=possible_actions(user, letter),
         timeline=await staffview.timeline(db, letter_id=letter.id),
         notes=await staffview.notes(db, letter_id=letter.id),
         draft=await replies.current_draft(db, letter_id=letter.id),
@@ -115,10 +116,10 @@ class Step:
         return self.form.get("note", "").strip()[:limit]
 
     def number(self, name: str) -> int:
-        raw = self.form.get(name, "")
-        if not raw.isdigit():
+        found = whole_number(self.form.get(name, ""))
+        if found is None:
             raise intake.InvalidDecision(name)
-        return int(raw)
+        return found
 
 
 async def _save_draft(step: Step) -> None:

@@ -102,6 +102,7 @@ class Filters:
     submitted_from: date | None = None
     submitted_to: date | None = None  # inclusive, office dates turned into moments by the caller
     words: str = ""  # tracking number, name, phone, or words of the title or body
+    overdue_at: datetime | None = None  # open letters whose deadline had passed at this moment
 
 
 async def search(
@@ -125,6 +126,9 @@ async def search(
     if filters.department_id is not None:
         clauses.append("l.department_id = :department_id")
         params["department_id"] = filters.department_id
+    if filters.overdue_at:
+        clauses.append("l.state IN ('assigned', 'review') AND l.due_at < :overdue_at")
+        params["overdue_at"] = filters.overdue_at
     if from_moment:
         clauses.append("l.submitted_at >= :from_moment")
         params["from_moment"] = from_moment
