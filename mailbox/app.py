@@ -14,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 from mailbox.clock import Clock, SystemClock
 from mailbox.db import migrate
 from mailbox.db.database import open_database
-from mailbox.mail.transport import SmtpTransport
+from mailbox.mail.media import transports
 from mailbox.mail.worker import run_worker
 from mailbox.services.channels import ChannelDirectory
 from mailbox.services.housekeeping import run_housekeeping
@@ -24,6 +24,8 @@ from mailbox.templating import create_environment
 from mailbox.web import (
     admin,
     admin_attention,
+    admin_tokens,
+    admin_webhooks,
     archive,
     errors,
     letter,
@@ -33,8 +35,14 @@ from mailbox.web import (
     stats,
     workspace,
 )
+from mailbox.web.api import docs as api_docs
+from mailbox.web.api import openapi as api_openapi
 from mailbox.web.api import public as api_public
+from mailbox.web.api import rating as api_rating
+from mailbox.web.api import reports as api_reports
+from mailbox.web.api import staff as api_staff
 from mailbox.web.middleware import BodyLimit, LocaleAndHeaders
+from mailbox.web.open311 import routes as open311
 
 
 class SchemaOutdated(RuntimeError):
@@ -69,12 +77,11 @@ def create_app(
                     )
                 )
             )
-        if run_mail_worker and settings.smtp_configured:
+        if run_mail_worker:
+            # Webhooks always; mail only once SMTP is configured (until then it waits).
             tasks.append(
                 asyncio.create_task(
-                    run_worker(
-                        db, SmtpTransport(settings), app.state.clock, app.state.outbox_wakeup
-                    )
+                    run_worker(db, transports(settings), app.state.clock, app.state.outbox_wakeup)
                 )
             )
         try:
@@ -96,8 +103,16 @@ def create_app(
             *letter.routes,
             *admin.routes,
             *admin_attention.routes,
+            *admin_tokens.routes,
+            *admin_webhooks.routes,
             *reports.routes,
             *api_public.routes,
+            *api_rating.routes,
+            *api_staff.routes,
+            *api_reports.routes,
+            *open311.routes,
+            *api_openapi.routes,
+            *api_docs.routes,
             Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         ],
         middleware=[Middleware(LocaleAndHeaders), Middleware(BodyLimit)],

@@ -59,6 +59,7 @@ async def create_token(
     label: str,
     scope: str = Scope.STAFF,
     actor_user_id: int | None = None,
+    client_ip: str = "",
 ) -> tuple[int, str]:
     """The new token's id and the token itself, which is shown once and never stored."""
     label = label.strip()[:LABEL_MAX] or username
@@ -84,6 +85,7 @@ async def create_token(
             action="token.create",
             target=username,
             actor_user_id=actor_user_id,
+            client_ip=client_ip,
             now=clock.now(),
             data=json.dumps({"token_id": token_id, "scope": scope, "label": label}),
         )
@@ -108,7 +110,12 @@ async def authenticate(db: Database, *, clock: Clock, token: str) -> Caller | No
 
 
 async def revoke_token(
-    db: Database, *, clock: Clock, token_id: int, actor_user_id: int | None = None
+    db: Database,
+    *,
+    clock: Clock,
+    token_id: int,
+    actor_user_id: int | None = None,
+    client_ip: str = "",
 ) -> TokenRow:
     async with db.transaction() as conn:
         row = await api_tokens.revoke(conn, token_id=token_id, now=clock.now())
@@ -119,6 +126,7 @@ async def revoke_token(
             action="token.revoke",
             target=row.username,
             actor_user_id=actor_user_id,
+            client_ip=client_ip,
             now=clock.now(),
             data=json.dumps({"token_id": token_id, "label": row.label}),
         )

@@ -14,6 +14,7 @@ from mailbox.i18n import _
 from mailbox.services.errors import RateLimited
 from mailbox.web.api.errors import ApiError, error_response, status_response
 from mailbox.web.common import render
+from mailbox.web.open311.render import status_error as open311_error
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def _messages() -> dict[int, tuple[str, str]]:
 # Machines get errors in their own format: the JSON API, Open311's JSON and XML.
 MACHINE_ERRORS: dict[str, Callable[[Request, int], Response]] = {
     "/api/v1/": lambda request, status: status_response(status),
+    "/open311/": open311_error,
 }
 
 
@@ -70,7 +72,10 @@ def error_page(request: Request, status: int) -> Response:
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error_page(request, exc.status_code)
+    response = error_page(request, exc.status_code)
+    # The router's own headers, e.g. the Allow of a 405 (required by RFC 9110).
+    response.headers.update(exc.headers or {})
+    return response
 
 
 async def api_error(request: Request, exc: Exception) -> Response:

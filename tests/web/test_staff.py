@@ -145,7 +145,31 @@ async def test_every_post_route_is_covered_by_the_csrf_test(app: Starlette) -> N
         "/staff/letters/{tracking_no}",
         "/rate/{token}",
         "/staff/reports/summary",  # tests/web/test_reports_page.py
-    } | {path for path in posts if path.startswith("/staff/admin")}  # see tests/web/test_admin.py
+    } | {
+        path
+        for path in posts
+        # /staff/admin: tests/web/test_admin.py. The API and Open311 read tokens, never cookies,
+        # so a page cannot post for a logged-in person: test_api_cookies_are_ignored below.
+        if path.startswith(("/staff/admin", "/api/v1/", "/open311/"))
+    }
+
+
+async def test_api_cookies_are_ignored(app: Starlette, client: httpx.AsyncClient) -> None:
+    """A logged-in dispatcher's browser carries a session cookie; the API must not act on it."""
+    await make_user(app)
+    assert (await log_in(client, "clerk", PASSWORD)).status_code == 303
+    token = await csrf_token(client, "/staff/welcome")
+    letter = {"channel": "consult", "title": "标题四个字", "body": "正文" * 10, "csrf_token": token}
+    for method, path in (
+        ("POST", "/api/v1/letters"),
+        ("GET", "/api/v1/staff/letters"),
+        ("POST", "/api/v1/staff/letters/20260930000001/accept"),
+    ):
+        response = await client.request(method, path, json=letter)
+        assert response.status_code == 401, path
+    submitted = await client.post("/open311/v2/requests.json", data=letter)
+    assert submitted.status_code == 403
+    assert await app.state.db.fetch_value("SELECT COUNT(*) FROM letters") == 0
 
 
 async def test_login_never_redirects_off_site(app: Starlette, client: httpx.AsyncClient) -> None:

@@ -9,8 +9,18 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mailbox.domain.states import Source
-from mailbox.domain.validation import FIELDS, validate_letter
+from mailbox.domain.states import PUBLIC_STATE, Channel, Source
+from mailbox.domain.validation import (
+    ADDRESS_MAX,
+    BODY_MAX,
+    BODY_MIN,
+    EMAIL_MAX,
+    FIELDS,
+    NAME_MAX,
+    TITLE_MAX,
+    TITLE_MIN,
+    validate_letter,
+)
 from mailbox.i18n import _, get_locale
 from mailbox.services.errors import RateLimited
 from mailbox.services.submission import submit_letter
@@ -139,3 +149,285 @@ routes = [
     Route("/api/v1/letters", submit, methods=["POST"]),
     Route("/api/v1/letters/{tracking_no}", track, methods=["GET"]),
 ]
+
+_TIMESTAMP = {"type": "string", "format": "date-time"}
+_MAYBE_TIMESTAMP = {"type": ["string", "null"], "format": "date-time"}
+_LOOKUP_PARAMETERS = [
+    {
+        "name": "tracking_no",
+        "in": "path",
+        "required": True,
+        "description": "The tracking number from the receipt (14 digits; spaces and dashes"
+        " are ignored).",
+        "schema": {"type": "string", "maxLength": CODE_MAX, "examples": ["20260930123456"]},
+    },
+    {
+        "name": "query_code",
+        "in": "query",
+        "required": True,
+        "description": "The query code from the receipt (8 letters and digits; case, spaces"
+        " and dashes are ignored).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": CODE_MAX},
+        "examples": {"code": {"value": "ABCD2345"}},
+    },
+]
+
+OPENAPI: dict[str, Any] = {
+    "tags": [
+        {
+            "name": "Letters",
+            "description": "Submitting a letter and following it, as the writer does on the web.",
+        }
+    ],
+    "paths": {
+        "/channels": {
+            "get": {
+                "operationId": "listChannels",
+                "tags": ["Letters"],
+                "summary": "The open channels a letter can be sent to",
+                "description": "No token needed. Cached for 60 seconds.",
+                "responses": {
+                    "200": {
+                        "description": "The channels that accept letters now",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ChannelList"}
+                            }
+                        },
+                    },
+                    "503": {"$ref": "#/components/responses/Unavailable"},
+                },
+            }
+        },
+        "/letters": {
+            "post": {
+                "operationId": "submitLetter",
+                "tags": ["Letters"],
+                "summary": "Submit a letter on a writer's behalf",
+                "description": "With a `submit` token, or a `staff` token whose user may enter"
+                " letters (dispatcher, administrator). The same checks as the web form; when"
+                " `email` is given the writer is mailed the same receipt. Hand the tracking"
+                " number and query code to the writer: the query code is not shown again.",
+                "security": [{"bearerAuth": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/NewLetter"},
+                            "examples": {
+                                "letter": {
+                                    "value": {
+                                        "channel": "consult",
+                                        "title": "关于小区附近基站的咨询",
+                                        "body": "我家附近新建了一座通信基站，想了解它的审批情况。",
+                                        "name": "张三",
+                                        "phone": "13812345678",
+                                        "email": "zhang@example.com",
+                                        "publish_consent": False,
+                                    }
+                                }
+                            },
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "Stored (after the commit): the receipt",
+                        "headers": {
+                            "Location": {
+                                "description": "The letter's address in this API",
+                                "required": True,
+                                "schema": {"type": "string"},
+                            }
+                        },
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}
+                        },
+                        "links": {
+                            "getLetter": {
+                                "operationId": "getLetter",
+                                "parameters": {
+                                    "tracking_no": "$response.body#/tracking_no",
+                                    "query_code": "$response.body#/query_code",
+                                },
+                                "description": "The writer's view of the letter just sent",
+                            }
+                        },
+                    },
+                    "400": {"$ref": "#/components/responses/BadRequest"},
+                    "401": {"$ref": "#/components/responses/Unauthorized"},
+                    "403": {"$ref": "#/components/responses/Forbidden"},
+                    "413": {"$ref": "#/components/responses/TooLarge"},
+                    "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+                    "422": {"$ref": "#/components/responses/Invalid"},
+                    "503": {"$ref": "#/components/responses/Unavailable"},
+                },
+            }
+        },
+        "/letters/{tracking_no}": {
+            "get": {
+                "operationId": "getLetter",
+                "tags": ["Letters"],
+                "summary": "The writer's view of a letter: state, timeline and reply",
+                "description": "No token needed: the query code is the key. Limited per client"
+                " address and per tracking number (429 with `Retry-After`). An unknown number"
+                " and a wrong code give the same 404.",
+                "parameters": _LOOKUP_PARAMETERS,
+                "responses": {
+                    "200": {
+                        "description": "The letter as its writer sees it on the web",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/WritersLetter"}
+                            }
+                        },
+                    },
+                    "404": {"$ref": "#/components/responses/NotFound"},
+                    "422": {"$ref": "#/components/responses/Invalid"},
+                    "429": {"$ref": "#/components/responses/RateLimited"},
+                    "503": {"$ref": "#/components/responses/Unavailable"},
+                },
+            }
+        },
+    },
+    "schemas": {
+        "Channel": {
+            "type": "object",
+            "required": ["code", "name", "name_en", "reply_days", "review_required"],
+            "properties": {
+                "code": {"type": "string", "examples": ["consult"]},
+                "name": {"type": "string", "examples": ["网上咨询"]},
+                "name_en": {"type": "string", "examples": ["Online Consultation"]},
+                "reply_days": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Working days from acceptance to the reply deadline",
+                },
+                "review_required": {
+                    "type": "boolean",
+                    "description": "Whether a reviewer approves replies before they go out",
+                },
+            },
+        },
+        "ChannelList": {
+            "type": "object",
+            "required": ["channels"],
+            "properties": {
+                "channels": {"type": "array", "items": {"$ref": "#/components/schemas/Channel"}}
+            },
+        },
+        "NewLetter": {
+            "type": "object",
+            "required": ["channel", "title", "body", "name", "phone"],
+            "properties": {
+                "channel": {
+                    "type": "string",
+                    "enum": [str(code) for code in Channel],
+                    "description": "An open channel's `code` from `GET /channels`",
+                    "examples": ["consult"],
+                },
+                "title": {
+                    "type": "string",
+                    "minLength": TITLE_MIN,
+                    "maxLength": TITLE_MAX,
+                    "description": "Counted after trimming spaces",
+                },
+                "body": {"type": "string", "minLength": BODY_MIN, "maxLength": BODY_MAX},
+                "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX},
+                "phone": {
+                    "type": "string",
+                    "pattern": r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?)$",
+                    "description": "A mainland mobile number or a landline with its area code;"
+                    " spaces, dashes and +86 are also accepted and removed",
+                    "examples": ["13812345678", "010-12345678"],
+                },
+                "email": {
+                    "type": "string",
+                    "maxLength": EMAIL_MAX,
+                    "description": "Optional; when given, the receipt and every later notice"
+                    " are mailed to it",
+                },
+                "address": {"type": "string", "maxLength": ADDRESS_MAX},
+                "publish_consent": {
+                    "type": "boolean",
+                    "default": False,
+                    "description": "The writer agrees that the letter and reply may be"
+                    " published, with personal details masked",
+                },
+            },
+        },
+        "Receipt": {
+            "type": "object",
+            "required": ["tracking_no", "query_code", "receipt_mailed", "links"],
+            "properties": {
+                "tracking_no": {"type": "string", "examples": ["20260930123456"]},
+                "query_code": {
+                    "type": "string",
+                    "description": "Shown only now: give it to the writer",
+                    "examples": ["ABCD2345"],
+                },
+                "receipt_mailed": {
+                    "type": "boolean",
+                    "description": "Whether a receipt mail was queued to `email`",
+                },
+                "links": {
+                    "type": "object",
+                    "required": ["self"],
+                    "properties": {"self": {"type": "string"}},
+                },
+            },
+        },
+        "WritersLetter": {
+            "type": "object",
+            "required": [
+                "tracking_no",
+                "channel",
+                "title",
+                "body",
+                "state",
+                "submitted_at",
+                "due_at",
+                "timeline",
+                "reply",
+                "replied_at",
+                "rating_open",
+            ],
+            "properties": {
+                "tracking_no": {"type": "string"},
+                "channel": {"type": "string", "description": "The channel's code"},
+                "title": {"type": "string"},
+                "body": {"type": "string"},
+                "state": {
+                    "type": "string",
+                    "enum": sorted({str(state) for state in PUBLIC_STATE.values()}),
+                    "description": "As the writer is told: internal steps read as `assigned`",
+                },
+                "submitted_at": _TIMESTAMP,
+                "due_at": {**_MAYBE_TIMESTAMP, "description": "Set once the letter is accepted"},
+                "timeline": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["kind", "state", "at", "note"],
+                        "properties": {
+                            "kind": {
+                                "type": "string",
+                                "description": "What happened: submitted, accept, reject,"
+                                " approve, release, rate, ...",
+                            },
+                            "state": {"type": "string", "description": "The state after it"},
+                            "at": _TIMESTAMP,
+                            "note": {"type": "string"},
+                        },
+                    },
+                },
+                "reply": {"type": ["string", "null"], "description": "The released reply"},
+                "replied_at": _MAYBE_TIMESTAMP,
+                "rating_open": {
+                    "type": "boolean",
+                    "description": "Whether the writer may still rate the reply on the web",
+                },
+            },
+        },
+    },
+}
