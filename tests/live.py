@@ -36,14 +36,31 @@ def server_environment(database_url: str, data_dir: Path, **settings: str) -> di
     return env
 
 
-def migrate(env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "-m", "mailbox", "migrate"],
+def run_cli(
+    env: dict[str, str], *args: str, stdin: str = "", timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`python -m mailbox ARGS` from the checkout, its output captured, whatever it returns."""
+    return subprocess.run(
+        [sys.executable, "-m", "mailbox", *args],
         cwd=ROOT,
         env=env,
-        check=True,
+        input=stdin,
         capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
+
+
+def cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    """A command that must succeed; what it printed."""
+    done = run_cli(env, *args, stdin=stdin)
+    assert done.returncode == 0, f"mailbox {' '.join(args)}: {done.stderr}"
+    return done.stdout
+
+
+def migrate(env: dict[str, str]) -> None:
+    cli(env, "migrate")
 
 
 @contextmanager

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from mailbox.db.database import open_database
-from tests.live import ROOT, server_environment
-
-
-def run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mailbox", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+from tests.live import run_cli, server_environment
 
 
 async def test_departments_users_and_channels(database_url: str, tmp_path: Path) -> None:
     env = server_environment(database_url, tmp_path)
-    assert run(env, "department", "add", "radio", "无线电管理处").returncode == 0
-    again = run(env, "department", "add", "radio", "重复")
+    assert run_cli(env, "department", "add", "radio", "无线电管理处").returncode == 0
+    again = run_cli(env, "department", "add", "radio", "重复")
     assert again.returncode == 2 and "radio" in again.stderr
 
-    made = run(
+    made = run_cli(
         env,
         "create-user",
         "li",
@@ -43,14 +28,16 @@ async def test_departments_users_and_channels(database_url: str, tmp_path: Path)
         stdin="a long password\n",
     )
     assert made.returncode == 0, made.stderr
-    no_department = run(
+    no_department = run_cli(
         env, "create-user", "wu", "--role", "handler", "--password-stdin", stdin="a long password\n"
     )
     assert no_department.returncode == 2 and "department" in no_department.stderr
-    short = run(env, "create-user", "zhao", "--role", "admin", "--password-stdin", stdin="short\n")
+    short = run_cli(
+        env, "create-user", "zhao", "--role", "admin", "--password-stdin", stdin="short\n"
+    )
     assert short.returncode == 2 and "10" in short.stderr
 
-    changed = run(
+    changed = run_cli(
         env,
         "channel",
         "set",
@@ -63,8 +50,8 @@ async def test_departments_users_and_channels(database_url: str, tmp_path: Path)
         "--disable",
     )
     assert changed.returncode == 0, changed.stderr
-    assert run(env, "channel", "set", "nothing").returncode == 2
-    assert run(env, "channel", "set", "consult", "--reply-days", "0").returncode == 2
+    assert run_cli(env, "channel", "set", "nothing").returncode == 2
+    assert run_cli(env, "channel", "set", "consult", "--reply-days", "0").returncode == 2
 
     db = open_database(database_url)
     await db.connect()
@@ -89,5 +76,5 @@ async def test_departments_users_and_channels(database_url: str, tmp_path: Path)
 
 def test_a_bad_setting_stops_the_command_naming_it(tmp_path: Path) -> None:
     env = server_environment("sqlite+aiosqlite:///x.sqlite3", tmp_path, smtp_tls="sometimes")
-    result = run(env, "migrate")
+    result = run_cli(env, "migrate")
     assert result.returncode == 2 and "MAILBOX_SMTP_TLS" in result.stderr

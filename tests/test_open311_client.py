@@ -5,8 +5,6 @@ own dependency) exactly as the specification says: a form to requests.{format} w
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +13,7 @@ import requests
 import xmltodict
 from georeport import GeoReport
 
-from tests.live import ROOT, migrate, running_server, server_environment
+from tests.live import cli, migrate, running_server, server_environment
 from tests.web.test_open311 import LISTS, as_xml_text
 
 pytestmark = pytest.mark.slow
@@ -34,20 +32,6 @@ LETTER = {
     "long": "87.6",
 }
 PERSONAL = ("欧阳娜娜", "13912345678", "ouyang@example.com", "和平小区", "夜间施工噪声扰民")
-
-
-def cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "mailbox", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return done.stdout
 
 
 def spark(value: Any, name: str = "") -> Any:

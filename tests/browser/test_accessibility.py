@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -33,7 +31,7 @@ from mailbox.domain.workflow import Action
 from mailbox.mail.render import SUBJECTS
 from tests.browser.conftest import require_chromium, started_server
 from tests.helpers import GOOD_LETTER, csrf_from
-from tests.live import ROOT, SECRET, running_server, server_environment
+from tests.live import SECRET, cli, running_server, server_environment
 
 require_chromium()
 
@@ -82,7 +80,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     folder = tmp_path_factory.mktemp("accessibility")
     database = folder / "mailbox.sqlite3"
     env = server_environment(f"sqlite+aiosqlite:///{database}", folder / "var", org_name=ORG)
-    _cli(env, "demo", "--letters", "50", "--seed", "3")  # it migrates the new database first
+    cli(env, "demo", "--letters", "50", "--seed", "3")  # it migrates the new database first
     with closing(sqlite3.connect(database)) as db:
 
         def first(sql: str) -> tuple[str | int, ...]:
@@ -106,7 +104,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         channels = [row[0] for row in db.execute("SELECT code FROM channels ORDER BY sort_order")]
     every_role = ("admin", "dispatcher", "handler", "reviewer", "reporter")
     roles = [arg for role in every_role for arg in ("--role", role)]
-    _cli(
+    cli(
         env,
         "create-user",
         USERNAME,
@@ -131,20 +129,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             )
             assert sent.status_code == 303, sent.text
         yield Site(url, database, channels, user_id, letters, rate_path)
-
-
-def _cli(env: dict[str, str], *args: str, stdin: str = "") -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "mailbox", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, f"mailbox {' '.join(args)}: {done.stderr}"
 
 
 class StoredText:

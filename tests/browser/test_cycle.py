@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -23,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import PHONE, require_chromium
-from tests.live import ROOT, migrate, running_server, server_environment
+from tests.live import cli, migrate, running_server, server_environment
 from tests.mail.conftest import SmtpServer
 
 require_chromium()
@@ -97,20 +95,6 @@ def sent_back(number: str) -> str:
 
 
 # --- the command line, the server and the mail ---------------------------------------------
-
-
-def cli(env: dict[str, str], *args: str, stdin: str = "") -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "mailbox", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, f"mailbox {' '.join(args)}: {done.stderr}"
 
 
 @contextmanager

@@ -8,8 +8,6 @@ server's own clock); the reporter's account is made with the command line.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 
 import httpx
@@ -17,7 +15,7 @@ import pytest
 
 from tests.browser.conftest import PHONE, require_chromium
 from tests.helpers import GOOD_LETTER, csrf_from
-from tests.live import ROOT, migrate, running_server, server_environment
+from tests.live import cli, migrate, running_server, server_environment
 
 require_chromium()
 
@@ -30,20 +28,6 @@ LETTERS = ["consult", "consult", "director"]
 SENTENCE = re.compile(
     r"^全年收到厅长信箱1件、网上咨询2件、在线投诉0件、意见建议0件,全年共受理信件0封"
 )
-
-
-def _cli(env: dict[str, str], *args: str, stdin: str = "") -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "mailbox", *args],
-        cwd=ROOT,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, f"mailbox {' '.join(args)}: {done.stderr}"
 
 
 def _write(url: str, channel: str) -> None:
@@ -61,7 +45,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("reports-server")
     env = server_environment(f"sqlite+aiosqlite:///{folder / 'mailbox.sqlite3'}", folder / "var")
     migrate(env)
-    _cli(env, "create-user", "li", "--role", "reporter", "--display-name", "李统计",
+    cli(env, "create-user", "li", "--role", "reporter", "--display-name", "李统计",
          "--password-stdin", stdin=PASSWORD + "\n")  # fmt: skip
     with running_server(env, "--no-worker", log=folder / "server.log") as url:
         for channel in LETTERS:
