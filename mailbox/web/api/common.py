@@ -9,11 +9,16 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from mailbox.db.queries.channels import ChannelRow
+from mailbox.domain.states import Source
+from mailbox.domain.validation import LetterInput
+from mailbox.i18n import get_locale
 from mailbox.services import api_tokens
 from mailbox.services.api_tokens import Caller
+from mailbox.services.submission import Receipt, submit_letter
 from mailbox.settings import Settings
 from mailbox.web.api.errors import ApiError, default_message
-from mailbox.web.common import clock_of, db_of
+from mailbox.web.common import client_ip, clock_of, db_of, settings_of
 
 
 async def caller_of(request: Request) -> Caller | None:
@@ -85,6 +90,26 @@ def text_fields(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, str]:
     if wrong:
         raise ApiError(422, default_message(422), fields=wrong)
     return texts
+
+
+async def submit_for_caller(
+    request: Request, *, channel: ChannelRow, letter: LetterInput, source: Source
+) -> Receipt:
+    """A letter a token holder sends for its writer: the form's service, checks and receipt
+    mail, without the anti-spam challenge (the account is known and can be revoked)."""
+    receipt = await submit_letter(
+        db_of(request),
+        settings=settings_of(request),
+        clock=clock_of(request),
+        channel=channel,
+        letter=letter,
+        source=source,
+        locale=get_locale(),
+        client_ip=client_ip(request),
+        challenge="staff",
+    )
+    request.app.state.outbox_wakeup.set()  # the receipt mail and webhooks go out now
+    return receipt
 
 
 def iso(moment: datetime | None, settings: Settings) -> str | None:

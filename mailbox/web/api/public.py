@@ -21,12 +21,18 @@ from mailbox.domain.validation import (
     TITLE_MIN,
     validate_letter,
 )
-from mailbox.i18n import _, get_locale
+from mailbox.i18n import _
 from mailbox.services.errors import RateLimited
-from mailbox.services.submission import submit_letter
 from mailbox.services.tracking import TrackedLetter, look_up
 from mailbox.settings import Settings
-from mailbox.web.api.common import iso, ok, read_json, require_caller, text_fields
+from mailbox.web.api.common import (
+    iso,
+    ok,
+    read_json,
+    require_caller,
+    submit_for_caller,
+    text_fields,
+)
 from mailbox.web.api.errors import ApiError, default_message
 from mailbox.web.common import channels_of, client_ip, clock_of, db_of, settings_of
 
@@ -70,19 +76,7 @@ async def submit(request: Request) -> Response:
         errors["channel"] = _("There is no open channel with this code.")
     if letter is None or errors or channel is None:
         raise ApiError(422, default_message(422), fields=errors)
-    settings = settings_of(request)
-    receipt = await submit_letter(
-        db_of(request),
-        settings=settings,
-        clock=clock_of(request),
-        channel=channel,
-        letter=letter,
-        source=Source.API,
-        locale=get_locale(),
-        client_ip=client_ip(request),
-        challenge="staff",  # an authenticated account sent it: no challenge to pass
-    )
-    request.app.state.outbox_wakeup.set()
+    receipt = await submit_for_caller(request, channel=channel, letter=letter, source=Source.API)
     return ok(
         {
             "tracking_no": receipt.tracking_no,

@@ -18,11 +18,10 @@ from mailbox.domain.codes import normalise_tracking_no
 from mailbox.domain.states import Source
 from mailbox.i18n import _, get_locale
 from mailbox.services import api_tokens
-from mailbox.services.submission import submit_letter
+from mailbox.web.api.common import submit_for_caller
 from mailbox.web.common import (
     MAX_FORM_FIELDS,
     channels_of,
-    client_ip,
     clock_of,
     db_of,
     settings_of,
@@ -185,18 +184,9 @@ async def create_request(request: Request, fmt: Format) -> Response:
     letter, problems = letter_from(form, channel)
     if letter is None:
         raise Open311Error(400, *problems)
-    receipt = await submit_letter(
-        db,
-        settings=settings,
-        clock=clock,
-        channel=channel,
-        letter=letter,
-        source=Source.OPEN311,
-        locale=get_locale(),
-        client_ip=client_ip(request),
-        challenge="staff",  # an authenticated account sent it: no challenge to pass
+    receipt = await submit_for_caller(
+        request, channel=channel, letter=letter, source=Source.OPEN311
     )
-    request.app.state.outbox_wakeup.set()
     notice = _(
         "Received with the tracking number %(number)s and the query code %(code)s: keep both "
         "to follow the letter at %(url)s. %(service_notice)s",
