@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 
 from mailbox.db.database import open_database
-from tests.live import running_server, server_environment
-from tests.test_cli import run
+from tests.live import run_cli, running_server, server_environment
 
 pytestmark = pytest.mark.slow
 
@@ -106,9 +105,9 @@ def test_schemathesis_finds_no_server_error_and_no_answer_that_breaks_the_schema
     database_url: str, tmp_path: Path
 ) -> None:
     env = server_environment(database_url, tmp_path / "var", track_limit="0")
-    demo = run(env, "demo", "--letters", "60", "--seed", "6")
+    demo = run_cli(env, "demo", "--letters", "60", "--seed", "6")
     assert demo.returncode == 0, demo.stderr
-    made = run(
+    made = run_cli(
         env,
         "create-user",
         "integration",
@@ -119,7 +118,7 @@ def test_schemathesis_finds_no_server_error_and_no_answer_that_breaks_the_schema
         stdin="a long password 123\n",
     )
     assert made.returncode == 0, made.stderr
-    token = run(env, "token", "create", "integration", "--label", "schemathesis")
+    token = run_cli(env, "token", "create", "integration", "--label", "schemathesis")
     assert token.returncode == 0, token.stderr
     config = write_config(tmp_path, asyncio.run(known_values(database_url)))
 

@@ -10,8 +10,7 @@ from pathlib import Path
 import openpyxl
 
 from mailbox.figures.counts import FIGURE_NAMES
-from tests.live import server_environment
-from tests.test_cli import run
+from tests.live import run_cli, server_environment
 
 SEED = Path(__file__).parent / "data" / "seed-2018.csv"
 SENTENCE = (
@@ -32,16 +31,16 @@ async def test_import_the_seed_year_and_report_it_in_every_format(
 ) -> None:
     env = server_environment(database_url, tmp_path) | {"LANG": "zh_CN.UTF-8"}
     for code, name in DEPARTMENTS:
-        assert run(env, "department", "add", code, name).returncode == 0
-    imported = run(env, "import", str(SEED))
+        assert run_cli(env, "department", "add", code, name).returncode == 0
+    imported = run_cli(env, "import", str(SEED))
     assert imported.returncode == 0, imported.stderr
     assert "77" in imported.stdout
 
-    text = run(env, "report", "--year", "2018", "--as-of", "2019-03-25")
+    text = run_cli(env, "report", "--year", "2018", "--as-of", "2019-03-25")
     assert text.returncode == 0, text.stderr
     assert text.stdout.splitlines()[0] == SENTENCE
 
-    as_json = run(env, "report", "--year", "2018", "--as-of", "2019-03-25", "--format", "json")
+    as_json = run_cli(env, "report", "--year", "2018", "--as-of", "2019-03-25", "--format", "json")
     document = json.loads(as_json.stdout)
     assert document["summary"] == SENTENCE
     assert document["period"] == {
@@ -56,7 +55,7 @@ async def test_import_the_seed_year_and_report_it_in_every_format(
 
     out = tmp_path / "report.csv"
     assert (
-        run(env, "report", "--year", "2018", "--format", "csv", "--output", str(out)).returncode
+        run_cli(env, "report", "--year", "2018", "--format", "csv", "--output", str(out)).returncode
         == 0
     )
     raw = out.read_bytes()
@@ -67,7 +66,7 @@ async def test_import_the_seed_year_and_report_it_in_every_format(
     assert int(total[header.index("received")]) == 77
 
     book_path = tmp_path / "report.xlsx"
-    made = run(env, "report", "--year", "2018", "--format", "xlsx", "--output", str(book_path))
+    made = run_cli(env, "report", "--year", "2018", "--format", "xlsx", "--output", str(book_path))
     assert made.returncode == 0, made.stderr
     book = openpyxl.load_workbook(book_path)
     sheet = book["figures"]
@@ -80,9 +79,9 @@ async def test_import_the_seed_year_and_report_it_in_every_format(
                 assert row[header_row.index(name)] == item[name], (row[1], name)
     assert {"definitions", "网站年度报表"} <= set(book.sheetnames)
 
-    xlsx_to_terminal = run(env, "report", "--year", "2018", "--format", "xlsx")
+    xlsx_to_terminal = run_cli(env, "report", "--year", "2018", "--format", "xlsx")
     assert xlsx_to_terminal.returncode == 2 and "--output" in xlsx_to_terminal.stderr
-    bad = run(env, "report", "--from", "2018-05-01", "--to", "2018-04-01")
+    bad = run_cli(env, "report", "--from", "2018-05-01", "--to", "2018-04-01")
     assert bad.returncode == 2 and "before" in bad.stderr
 
 
@@ -92,9 +91,9 @@ async def test_a_file_with_one_bad_row_imports_nothing(database_url: str, tmp_pa
     broken = lines[:10] + [lines[10].replace(",closed,", ",answered,")] + lines[11:]
     path = tmp_path / "letters.csv"
     path.write_text("\n".join(broken) + "\n", encoding="utf-8")
-    refused = run(env, "import", str(path))
+    refused = run_cli(env, "import", str(path))
     assert refused.returncode == 1
     assert "line 11, column status: must be one of" in refused.stderr
     assert "Nothing was imported" in refused.stderr
-    report = run(env, "report", "--year", "2018", "--format", "json")
+    report = run_cli(env, "report", "--year", "2018", "--format", "json")
     assert json.loads(report.stdout)["total"]["received"] == 0

@@ -7,8 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from mailbox.db.database import open_database
-from tests.live import server_environment
-from tests.test_cli import run
+from tests.live import run_cli, server_environment
 
 HEADER = (
     "channel,title,body,name,phone,email,submitted_at,status,department,accepted_at,due_at,"
@@ -43,32 +42,32 @@ async def writers(database_url: str) -> dict[str, str]:
 
 async def test_purge_off_dry_run_and_run(database_url: str, tmp_path: Path) -> None:
     env = server_environment(database_url, tmp_path) | {"LANG": "en_US.UTF-8"}
-    assert run(env, "department", "add", "radio", "无线电管理处").returncode == 0
+    assert run_cli(env, "department", "add", "radio", "无线电管理处").returncode == 0
     path = tmp_path / "letters.csv"
     path.write_text(letters() + "\n", encoding="utf-8")
-    imported = run(env, "import", str(path))
+    imported = run_cli(env, "import", str(path))
     assert imported.returncode == 0, imported.stderr
 
-    off = run(env, "purge")
+    off = run_cli(env, "purge")
     assert off.returncode == 2
     assert "MAILBOX_RETENTION_YEARS is 0" in off.stderr
     assert "MAILBOX_RETENTION_YEARS=5" in off.stderr  # how to set it
-    bad = run(env | {"MAILBOX_RETENTION_YEARS": "five"}, "purge")
+    bad = run_cli(env | {"MAILBOX_RETENTION_YEARS": "five"}, "purge")
     assert bad.returncode == 2 and "MAILBOX_RETENTION_YEARS" in bad.stderr
 
     five = env | {"MAILBOX_RETENTION_YEARS": "5"}
-    dry = run(five | {"LANG": "zh_CN.UTF-8"}, "purge", "--dry-run")
+    dry = run_cli(five | {"LANG": "zh_CN.UTF-8"}, "purge", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "试运行" in dry.stdout
     assert "2015\t已办结\t1" in dry.stdout
     assert await writers(database_url) == {"13912345678": "欧阳明远", "13100006666": "诸葛孔明"}
 
-    done = run(five, "purge")
+    done = run_cli(five, "purge")
     assert done.returncode == 0, done.stderr
     assert "2015\tFinished\t1" in done.stdout
     assert "Letters anonymised: 1." in done.stdout
     assert await writers(database_url) == {"-": "", "13100006666": "诸葛孔明"}
 
-    again = run(five, "purge")
+    again = run_cli(five, "purge")
     assert again.returncode == 0
     assert "No letter is due for anonymising." in again.stdout

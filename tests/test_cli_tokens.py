@@ -12,8 +12,7 @@ import httpx
 
 from mailbox.db.database import open_database
 from tests.helpers import GOOD_LETTER
-from tests.live import migrate, running_server, server_environment
-from tests.test_cli import run
+from tests.live import migrate, run_cli, running_server, server_environment
 
 LETTER = {"channel": "consult", **GOOD_LETTER}
 
@@ -32,7 +31,7 @@ async def test_a_printed_token_works_is_never_listed_and_stops_working_when_revo
 ) -> None:
     env = {**server_environment(database_url, tmp_path / "var"), "LANG": "C.UTF-8"}
     migrate(env)
-    made = run(
+    made = run_cli(
         env,
         "create-user",
         "office",
@@ -43,7 +42,7 @@ async def test_a_printed_token_works_is_never_listed_and_stops_working_when_revo
     )
     assert made.returncode == 0, made.stderr
 
-    created = run(env, "token", "create", "office", "--scope", "submit", "--label", "门户网站")
+    created = run_cli(env, "token", "create", "office", "--scope", "submit", "--label", "门户网站")
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip()  # alone on stdout, for scripts: TOKEN=$(... token create ...)
     assert re.fullmatch(r"mbx_[A-Za-z0-9_-]{43}", token), created.stdout
@@ -55,7 +54,7 @@ async def test_a_printed_token_works_is_never_listed_and_stops_working_when_revo
     assert (rows[0]["scope"], rows[0]["label"]) == ("submit", "门户网站")
     assert not any(token in str(value) for value in rows[0].values()), "the token is stored"
 
-    listed = run(env, "token", "list")
+    listed = run_cli(env, "token", "list")
     assert listed.returncode == 0, listed.stderr
     assert token not in listed.stdout + listed.stderr
     fields = listed.stdout.strip().split("\t")
@@ -67,14 +66,14 @@ async def test_a_printed_token_works_is_never_listed_and_stops_working_when_revo
         sent = httpx.post(f"{url}/api/v1/letters", json=LETTER, headers=headers)
         assert sent.status_code == 201, sent.text
 
-        revoked = run(env, "token", "revoke", str(rows[0]["id"]))
+        revoked = run_cli(env, "token", "revoke", str(rows[0]["id"]))
         assert revoked.returncode == 0, revoked.stderr
         refused = httpx.post(f"{url}/api/v1/letters", json=LETTER, headers=headers)
         assert refused.status_code == 401
         assert refused.headers["www-authenticate"].startswith("Bearer")
 
-    assert run(env, "token", "list").stdout.split("\t")[4] == "revoked"
-    again = run(env, "token", "revoke", str(rows[0]["id"]))
+    assert run_cli(env, "token", "list").stdout.split("\t")[4] == "revoked"
+    again = run_cli(env, "token", "revoke", str(rows[0]["id"]))
     assert again.returncode == 2 and "already revoked" in again.stderr
 
 
@@ -83,9 +82,9 @@ async def test_a_token_is_refused_for_an_unknown_user_or_scope_and_nothing_is_st
 ) -> None:
     env = {**server_environment(database_url, tmp_path / "var"), "LANG": "C.UTF-8"}
     migrate(env)
-    nobody = run(env, "token", "create", "nobody")
+    nobody = run_cli(env, "token", "create", "nobody")
     assert nobody.returncode == 2 and "nobody" in nobody.stderr and nobody.stdout == ""
-    wrong_scope = run(env, "token", "create", "nobody", "--scope", "everything")
+    wrong_scope = run_cli(env, "token", "create", "nobody", "--scope", "everything")
     assert wrong_scope.returncode == 2 and "--scope" in wrong_scope.stderr
-    assert run(env, "token", "revoke", "7").returncode == 2
+    assert run_cli(env, "token", "revoke", "7").returncode == 2
     assert await stored_tokens(database_url) == []

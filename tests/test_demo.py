@@ -24,8 +24,7 @@ from mailbox.figures.period import Period
 from mailbox.services import accounts
 from mailbox.services.reports import make_report
 from mailbox.settings import Settings
-from tests.live import server_environment
-from tests.test_cli import run
+from tests.live import run_cli, server_environment
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 27, 16, 0, tzinfo=TZ)  # a Friday afternoon
@@ -184,14 +183,14 @@ def test_the_command_fills_a_new_database(tmp_path: Path) -> None:
     env = server_environment(f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}", tmp_path)
     env["MAILBOX_BASE_URL"] = "https://mailbox.example.com"
 
-    made = run(env, "demo", "--letters", "60")
+    made = run_cli(env, "demo", "--letters", "60")
     assert made.returncode == 0, made.stderr
     assert "https://mailbox.example.com/staff/login" in made.stdout
     for username in ("admin", "dispatcher", "reporter", "radio-handler", "radio-reviewer"):
         assert re.search(rf"^\s+{username}\s", made.stdout, re.MULTILINE), username
     assert "https://mailbox.example.com/staff/reports" in made.stdout
 
-    again = run(env, "demo", "--letters", "60")
+    again = run_cli(env, "demo", "--letters", "60")
     assert again.returncode == 1
     assert "not empty" in again.stderr and "staff accounts" in again.stderr
-    assert run(env, "demo", "--letters", "10").returncode == 2
+    assert run_cli(env, "demo", "--letters", "10").returncode == 2

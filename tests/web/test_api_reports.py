@@ -16,9 +16,8 @@ from mailbox.figures.counts import FIGURE_NAMES
 from mailbox.services.api_tokens import create_token
 from mailbox.services.importing import import_letters
 from mailbox.settings import Settings
-from tests.live import server_environment
+from tests.live import run_cli, server_environment
 from tests.services.conftest import add_department, staff_actor
-from tests.test_cli import run
 from tests.test_cli_reports import DEPARTMENTS, SEED, SENTENCE
 
 ROLES = {
@@ -72,7 +71,7 @@ async def test_the_report_is_the_commands_json(
         response = await api.get(f"/api/v1/reports?{query}", headers=auth(tokens["reporter"]))
         assert response.status_code == 200, response.text
         assert response.headers["cache-control"] == "no-store"
-        command = run(env, "report", *arguments, "--format", "json")
+        command = run_cli(env, "report", *arguments, "--format", "json")
         assert command.returncode == 0, command.stderr
         assert response.json() == json.loads(command.stdout), query
 
