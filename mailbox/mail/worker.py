@@ -21,6 +21,10 @@ BATCH = 20
 # Renewed just before each send, and longer than one send can take (aiosmtplib gives up
 # after 30 s per step): a worker that died mid-batch frees its claims after this.
 CLAIM_FOR = timedelta(minutes=15)
+# A batch is held only briefly: after a crash, the rows a dead worker had claimed but not
+# started are free again within a minute (each send renews its own claim to CLAIM_FOR; a row
+# whose brief claim ran out before its turn is skipped, never sent twice).
+CLAIM_BATCH_FOR = timedelta(minutes=1)
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=1)
 MAX_ATTEMPTS = 40  # about a day and a half of retrying before giving up visibly
@@ -59,7 +63,7 @@ async def deliver_due(
     now = clock.now()
     async with db.transaction() as conn:
         claimed = await outbox.claim_due(
-            conn, now=now, until=now + CLAIM_FOR, limit=batch, token=token, medium=medium
+            conn, now=now, until=now + CLAIM_BATCH_FOR, limit=batch, token=token, medium=medium
         )
     sent = 0
     for item in claimed:
