@@ -16,6 +16,8 @@ from mailbox.db import migrate
 from mailbox.db.database import open_database
 from mailbox.mail.media import transports
 from mailbox.mail.worker import run_worker
+from mailbox.observability import health, metrics
+from mailbox.observability.access import RequestLog
 from mailbox.services.channels import ChannelDirectory
 from mailbox.services.housekeeping import run_housekeeping
 from mailbox.services.reminders import run_daily
@@ -96,6 +98,8 @@ def create_app(
     app = Starlette(
         routes=[
             *public.routes,
+            *health.routes,
+            *metrics.routes,
             *stats.routes,
             *archive.routes,
             *staff.routes,
@@ -115,7 +119,7 @@ def create_app(
             *api_docs.routes,
             Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         ],
-        middleware=[Middleware(LocaleAndHeaders), Middleware(BodyLimit)],
+        middleware=[Middleware(RequestLog), Middleware(LocaleAndHeaders), Middleware(BodyLimit)],
         exception_handlers=errors.handlers,
         lifespan=lifespan,
     )

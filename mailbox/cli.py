@@ -5,19 +5,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import logging.config
 import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 
-from mailbox import __version__, cli_reports, cli_retention, cli_tokens, i18n
+from mailbox import __version__, cli_backup, cli_reports, cli_retention, cli_tokens, i18n
 from mailbox.auth.roles import Role
 from mailbox.clock import SystemClock
 from mailbox.db import migrate as migrations
 from mailbox.db.database import Database, DatabaseUnavailable, open_database
 from mailbox.db.queries import channels, users
+from mailbox.observability.logs import logging_config
+from mailbox.observability.multiprocess import share_metrics
 from mailbox.services import accounts
-from mailbox.settings import Settings, SettingsError, load_settings
+from mailbox.settings import Settings, SettingsError, data_path, load_settings
 
 
 def _fail(message: str) -> int:
@@ -68,6 +71,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         return 0
 
     asyncio.run(_with_db(settings, first_run))
+    if args.workers > 1:
+        share_metrics(data_path(settings) / "metrics")
     factory = (
         "mailbox.app:app_without_worker" if args.no_worker else ("mailbox.app:app_from_environment")
     )
@@ -79,7 +84,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         proxy_headers=False,  # client addresses are resolved by MAILBOX_TRUSTED_PROXIES
         server_header=False,
-        access_log=args.access_log,
+        access_log=False,  # ours (JSON, no query strings) replaces uvicorn's
+        log_config=logging_config(access_log=args.access_log),
         log_level="info",
     )
     return 0
@@ -96,6 +102,8 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
             "webhooks are delivered",
             file=sys.stderr,
         )
+
+    logging.config.dictConfig(logging_config(access_log=False))
 
     async def work(db: Database) -> int:
         wakeup = asyncio.Event()
@@ -228,7 +236,10 @@ def parser() -> argparse.ArgumentParser:
         "--no-worker", action="store_true", help="leave mail to `python -m mailbox worker`"
     )
     serve.add_argument(
-        "--access-log", action="store_true", help="log every request (nginx usually does)"
+        "--access-log",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="a JSON line on stderr for every request (default: on)",
     )
     serve.set_defaults(run=cmd_serve)
     commands.add_parser(
@@ -271,6 +282,7 @@ def parser() -> argparse.ArgumentParser:
     cli_reports.add_commands(commands)
     cli_retention.add_commands(commands)
     cli_tokens.add_commands(commands)
+    cli_backup.add_commands(commands)
     return top
 
 

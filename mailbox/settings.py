@@ -56,6 +56,10 @@ class Settings:
         "Years after closing before `python -m mailbox purge` anonymises a letter's personal "
         "fields, 1 to 100 (0 = never).",
     )
+    metrics_allow: tuple[str, ...] = _setting(
+        ("127.0.0.1", "::1"),
+        "Comma-separated addresses or networks allowed to read /metrics (others get 404).",
+    )
     data_dir: str = _setting(
         "var",
         "Folder for files the app generates (the secret key), relative to the repository root.",
@@ -154,6 +158,7 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "smtp_tls": _choice("none", "starttls", "tls"),
     "spam_challenge": _choice("on", "off"),
     "trusted_proxies": _proxies,
+    "metrics_allow": _proxies,
     "submit_limit": _int,
     "track_limit": _int,
     "login_limit": _int,

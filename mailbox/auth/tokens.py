@@ -25,11 +25,15 @@ def new_csrf_token(secret_key: str) -> str:
 
 def csrf_token_valid(secret_key: str, token: str) -> bool:
     nonce, _sep, signature = token.partition(".")
-    return bool(nonce) and hmac.compare_digest(signature, _sign(secret_key, nonce))
+    # A cookie may carry any Latin-1 text: compare_digest refuses non-ASCII str, not bytes.
+    expected = _sign(secret_key, nonce).encode()
+    return bool(nonce) and hmac.compare_digest(signature.encode("utf-8", "surrogatepass"), expected)
 
 
 def _sign(secret_key: str, value: str) -> str:
-    return hmac.new(secret_key.encode(), b"csrf:" + value.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(
+        secret_key.encode(), b"csrf:" + value.encode("utf-8", "surrogatepass"), hashlib.sha256
+    ).hexdigest()[:32]
 
 
 def rating_token(secret_key: str, tracking_no: str, reply_id: int) -> str:

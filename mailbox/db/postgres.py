@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -106,10 +107,17 @@ class PostgresDatabase:
             raise DatabaseUnavailable(str(error)) from error
         try:
             yield _Conn(conn)
-        except _UNAVAILABLE as error:
+        except (*_UNAVAILABLE, asyncpg.InterfaceError) as error:
+            # On a lost connection even the transaction's clean-up fails, with an
+            # InterfaceError "... connection is closed"; other InterfaceErrors are bugs.
+            if isinstance(error, asyncpg.InterfaceError) and "is closed" not in str(error):
+                raise
             raise DatabaseUnavailable(str(error)) from error
         finally:
-            await self._pool.release(conn)
+            # The pool drops a connection that fails its reset and opens a new one when
+            # needed: the error is not the caller's, whose work is done or already failed.
+            with contextlib.suppress(*_UNAVAILABLE, asyncpg.InterfaceError):
+                await self._pool.release(conn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:

@@ -96,12 +96,10 @@ async def authenticate(db: Database, *, clock: Clock, token: str) -> Caller | No
     """The caller holding this token, or None for an unknown, revoked or disabled one."""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
-    row = await api_tokens.live_token(db, token_hash=token_hash(token))
-    if row is None:
+    found = await api_tokens.live_token(db, token_hash=token_hash(token))
+    if found is None:
         return None
-    user = await users.get_user(db, user_id=row.user_id)
-    if user is None or not user.is_active:
-        return None
+    row, user = found
     now = clock.now()
     if row.last_used_at is None or row.last_used_at < now - USED_EVERY:
         async with db.transaction() as conn:

@@ -56,27 +56,35 @@ def env_of(request: Request) -> Environment:
 
 
 def secure_cookies(request: Request) -> bool:
-    return settings_of(request).base_url.startswith("https://")
+    """Cookies get the Secure flag when the site is https, or this request came over TLS:
+    directly, or to one of our proxies, which says so in X-Forwarded-Proto."""
+    if settings_of(request).base_url.startswith("https://") or request.url.scheme == "https":
+        return True
+    peer = request.client.host if request.client else ""
+    proto = request.headers.get("x-forwarded-proto", "").strip().lower()
+    return proto == "https" and _trusted_proxy(request, peer)
+
+
+def _trusted_proxy(request: Request, address: str) -> bool:
+    try:
+        return any(
+            ip_address(address) in ip_network(net, strict=False)
+            for net in settings_of(request).trusted_proxies
+        )
+    except ValueError:
+        return False
 
 
 def client_ip(request: Request) -> str:
     """The peer's address, or the first untrusted one in X-Forwarded-For behind our proxies."""
     peer = request.client.host if request.client else ""
-    trusted = [ip_network(net, strict=False) for net in settings_of(request).trusted_proxies]
-
-    def is_trusted(address: str) -> bool:
-        try:
-            return any(ip_address(address) in net for net in trusted)
-        except ValueError:
-            return False
-
-    if not trusted or not is_trusted(peer):
+    if not _trusted_proxy(request, peer):
         return peer
     # Every X-Forwarded-For line, in order: a client may send its own, and a proxy appends.
     forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
     hops = [hop.strip() for hop in forwarded.split(",")]
     for hop in reversed([hop for hop in hops if hop]):
-        if not is_trusted(hop):
+        if not _trusted_proxy(request, hop):
             return hop
     return peer
 
@@ -133,7 +141,10 @@ async def read_form(request: Request) -> dict[str, str]:
         same_origin(request)
         and cookie
         and sent
-        and hmac.compare_digest(cookie, sent)
+        # As bytes: compare_digest refuses str with non-ASCII characters (a tampered field).
+        and hmac.compare_digest(
+            cookie.encode("utf-8", "surrogatepass"), sent.encode("utf-8", "surrogatepass")
+        )
         and csrf_token_valid(settings_of(request).secret_key, cookie)
     ):
         request.state.form = fields  # the caller may re-show the input

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from mailbox.db.database import DatabaseUnavailable
 from mailbox.i18n import _
+from mailbox.observability.logs import request_id
 from mailbox.services.errors import RateLimited
 from mailbox.web.api.errors import ApiError, error_response, status_response
 from mailbox.web.common import render
@@ -98,8 +99,11 @@ async def client_gone(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error", exc_info=exc)
-    return error_page(request, 500)
+    log.exception("unhandled error", exc_info=exc)  # the JSON line carries the request id
+    response = error_page(request, 500)
+    # This handler answers outside the middleware that adds the id to every other response.
+    response.headers["x-request-id"] = request_id.get()
+    return response
 
 
 handlers = {

@@ -292,11 +292,6 @@ async def challenge(request: Request) -> Response:
     return JSONResponse(antispam.challenge_dict(settings), headers={"cache-control": "no-store"})
 
 
-async def healthz(request: Request) -> Response:
-    value = await db_of(request).fetch_value("SELECT 1")
-    return JSONResponse({"status": "ok" if value == 1 else "error"})
-
-
 routes = [
     Route("/", home),
     Route("/write/{channel}", write_form, methods=["GET"]),
@@ -306,5 +301,4 @@ routes = [
     Route("/display", display, methods=["POST"]),
     Route("/rate/{token}", rate, methods=["GET", "POST"]),
     Route("/altcha/challenge", challenge),
-    Route("/healthz", healthz),
 ]

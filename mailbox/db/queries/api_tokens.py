@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from mailbox.db.database import Connection
+from mailbox.db.queries.users import UserRow
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,38 @@ async def add_token(
     return token_id
 
 
-async def live_token(conn: Connection, *, token_hash: str) -> TokenRow | None:
-    """The unrevoked token with this hash whose owner's account is active."""
-    row = await conn.fetch_one(
-        f"SELECT {_COLUMNS} WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND u.is_active",
-        {"hash": token_hash},
+# Every API request runs this: the token, its owner and the owner's roles in one statement
+# (three trips to the database were a third of an API submission's time on SQLite).
+_LIVE = (
+    "SELECT t.id, t.user_id, u.username, t.label, t.scope, t.prefix, t.created_at,"
+    " t.last_used_at, t.revoked_at, u.display_name, u.password_hash, u.department_id,"
+    " u.is_active, (SELECT {roles} FROM user_roles r WHERE r.user_id = u.id) AS roles"
+    " FROM api_tokens t JOIN users u ON u.id = t.user_id"
+    " WHERE t.token_hash = :hash AND t.revoked_at IS NULL AND u.is_active"
+)
+_LIVE_BY_DIALECT = {
+    "sqlite": _LIVE.format(roles="group_concat(r.role, ',')"),
+    "postgresql": _LIVE.format(roles="string_agg(r.role, ',')"),
+}
+
+
+async def live_token(conn: Connection, *, token_hash: str) -> tuple[TokenRow, UserRow] | None:
+    """The unrevoked token with this hash and its owner, whose account is active, with the
+    owner's roles as they are now."""
+    row = await conn.fetch_one(_LIVE_BY_DIALECT[conn.dialect], {"hash": token_hash})
+    if row is None:
+        return None
+    token = TokenRow(**{name: row[name] for name in TokenRow.__dataclass_fields__})
+    user = UserRow(
+        id=row["user_id"],
+        username=row["username"],
+        display_name=row["display_name"],
+        password_hash=row["password_hash"],
+        department_id=row["department_id"],
+        is_active=bool(row["is_active"]),
+        roles=frozenset(filter(None, (row["roles"] or "").split(","))),
     )
-    return TokenRow(**row) if row else None
+    return token, user
 
 
 async def all_tokens(conn: Connection) -> list[TokenRow]:

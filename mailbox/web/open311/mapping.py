@@ -133,7 +133,7 @@ def _published_letter(row: RequestRow) -> str:
 
 
 def service_request(
-    row: RequestRow, channel: ChannelRow | None, *, locale: str, settings: Settings
+    row: RequestRow, channel: ChannelRow | None, *, locale: str, settings: Settings, notice: str
 ) -> dict[str, Value]:
     """Every field of the specification, in its order; location fields are empty (letters
     are not geographic, and the writer's address is personal data)."""
@@ -145,7 +145,7 @@ def service_request(
         "service_code": row.channel,
         "description": _published_letter(row),  # masked, and empty until published
         "agency_responsible": row.department if row.state != LetterState.SPAM else "",
-        "service_notice": service_notice(channel) if channel else "",
+        "service_notice": notice,  # service_notice(channel), made once per request
         "requested_datetime": iso(row.submitted_at, settings),
         "updated_datetime": iso(_updated(row), settings),
         "expected_datetime": iso(row.due_at, settings),

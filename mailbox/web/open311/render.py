@@ -88,11 +88,14 @@ def xml_bytes(root: str, value: Value) -> bytes:
 
 def json_value(value: Value) -> Any:
     """The Spark mapping: the root element dropped, an empty element null."""
+    # Strings first: they are most values, and the Mapping check (an ABC) is slow.
+    if isinstance(value, str):
+        return value or None
     if isinstance(value, Many):
         return [json_value(item) for item in value.values]
     if isinstance(value, Mapping):
         return {name: json_value(child) for name, child in value.items()}
-    return None if value == "" else value
+    return value
 
 
 def document(

@@ -105,8 +105,16 @@ async def service_definition(request: Request, fmt: Format) -> Response:
 async def _requests(request: Request, fmt: Format, rows: list[RequestRow]) -> Response:
     settings, locale = settings_of(request), get_locale()
     channels = {channel.code: channel for channel in await channels_of(request).all()}
+    # Each channel's notice once, not once a row (a translation and a format each).
+    notices = {code: mapping.service_notice(channel) for code, channel in channels.items()}
     listed = [
-        mapping.service_request(row, channels.get(row.channel), locale=locale, settings=settings)
+        mapping.service_request(
+            row,
+            channels.get(row.channel),
+            locale=locale,
+            settings=settings,
+            notice=notices.get(row.channel, ""),
+        )
         for row in rows
     ]
     return document(fmt, "service_requests", Many("request", listed))
