@@ -50,12 +50,11 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
+import options  # bench/options.py: the options the benchmarks share
 import queues  # bench/queues.py: databases, server, wrk, plans (puts the app on sys.path)
 
 from mailbox.db.database import open_database
-from mailbox.db.postgres import dsn
 from mailbox.db.queries import figures as figure_queries
 from mailbox.figures.period import Period
 from mailbox.services.reports import make_report
@@ -66,31 +65,13 @@ APP = queues.APP
 PYTHON = queues.PYTHON
 HOST = queues.HOST
 ZONE = queues.ZONE
-PG_DATABASE = "mailbox_bench_figures_test"
+PG_DATABASE = "mailbox_bench_figures_test"  # --pg-database's default
 TARGET_REPORT_S = {"sqlite": 2.0, "postgresql": 1.0}
 TARGET_RPS = 1000.0
 log = queues.log
 
 
 # --- databases ---------------------------------------------------------------------------------
-
-
-def pg_url(args: argparse.Namespace) -> str:
-    parts = urlsplit(dsn(args.postgres_url))
-    return parts._replace(path=f"/{PG_DATABASE}").geturl()
-
-
-async def pg_database(args: argparse.Namespace, *, drop: bool, create: bool) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(dsn(args.postgres_url))
-    try:
-        if drop:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
-        if create:
-            await conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
-    finally:
-        await conn.close()
 
 
 def facts(target: queues.Target) -> dict[str, Any]:
@@ -139,7 +120,7 @@ def prepare(target: queues.Target, args: argparse.Namespace) -> dict[str, Any]:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
-        asyncio.run(pg_database(args, drop=True, create=True))
+        asyncio.run(queues.pg_database(args, drop=True, create=True))
     argv = [PYTHON, str(BENCH / "generate.py"), "--database-url", target.url]
     argv += ["--letters", str(args.letters), "--days", str(args.days)]
     argv += ["--seed", str(args.seed), "--end", args.end]
@@ -305,8 +286,6 @@ def bench_stats(
     base = f"http://{HOST}:{port}"
     env["MAILBOX_BASE_URL"] = base
     argv = [PYTHON, "-m", "mailbox", "serve", "--no-worker", "--host", HOST, "--port", str(port)]
-    script = tmp / "get.lua"
-    script.write_text(queues.LUA.format(report=str(BENCH / "report.lua")))
     info: dict[str, Any] = {}
     results = []
     with queues.app_server(f"app-{target.name}", argv, env, port, tmp) as process:
@@ -314,18 +293,18 @@ def bench_stats(
         pages = [("/stats year", f"/stats?year={year}"), ("/stats (this year)", "/stats")]
         for _page, path in pages:  # the first request of each makes its cache entry
             started = time.perf_counter()
-            first = queues.get(base, path, "")
+            first = queues.get(base, path, {})
             info[f"first {path}"] = round(time.perf_counter() - started, 3)
             if first.status_code != 200:
                 raise RuntimeError(f"GET {path} answered {first.status_code}")
-        shown = page_totals(queues.get(base, f"/stats?year={year}", "").text)
+        shown = page_totals(queues.get(base, f"/stats?year={year}", {}).text)
         info["page_totals"] = shown
         info["page_matches_report"] = shown == expected_totals(report["total"])
         if not info["page_matches_report"]:
             raise RuntimeError(f"/stats shows {shown}, make_report {report['total']}")
         for page, path in pages:
             result = queues.measure_page(
-                args, target.name, page, base, path, "anyone", "", process.pid, script
+                args, target.name, page, base, path, "anyone", {}, process.pid
             )
             ok = result.rps >= TARGET_RPS and set(result.statuses) == {"200"}
             result.target = "met" if ok else "NOT met"
@@ -431,37 +410,16 @@ def page_table(results: list[queues.PageResult]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--letters", type=int, default=1_000_000)
+    options.add_common(
+        parser,
+        pg_database=PG_DATABASE,
+        output=BENCH / "results" / "figures-latest.json",
+        generate_timeout=1200,
+        quiet_wait=30,
+    )
     parser.add_argument("--days", type=int, default=1095, help="the span of the letters")
-    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--year", type=int, default=0, help="default: the last whole year")
     parser.add_argument("--runs", type=int, default=5, help="timed reports per database")
-    parser.add_argument("--reuse", action="store_true", help="use databases generated before")
-    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
-    parser.add_argument("--duration", type=float, default=10, help="seconds of wrk per page")
-    parser.add_argument("--warmup", type=float, default=2, help="seconds before each page")
-    parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--single", type=int, default=20, help="sequential requests per page")
-    parser.add_argument("--no-sqlite", action="store_true")
-    parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument(
-        "--postgres-url",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="an administrative connection; the benchmark creates and drops its own database",
-    )
-    parser.add_argument(
-        "--sqlite-dir",
-        default=str(Path(tempfile.gettempdir()) / "mailbox-bench"),
-        help="where the SQLite database is made and kept (outside the checkout)",
-    )
-    parser.add_argument("--sql", default="", help="extra SQL to run on the benchmark databases")
-    parser.add_argument("--generate-timeout", type=float, default=1200)
-    parser.add_argument(
-        "--quiet-wait", type=float, default=30, help="seconds to wait for an idle machine"
-    )
-    parser.add_argument("--app-dir", default=str(ROOT), help="measure this checkout")
-    parser.add_argument("--output", type=Path, default=BENCH / "results" / "figures-latest.json")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         log("wrk is missing: apt-get install -y wrk")
@@ -481,7 +439,7 @@ def main() -> int:
             skipped["postgresql"] = problem
             log(f"PostgreSQL skipped: {problem}")
         else:
-            targets.append(queues.Target("postgresql", pg_url(args)))
+            targets.append(queues.Target("postgresql", queues.pg_url(args)))
 
     infos: dict[str, dict[str, Any]] = {}
     plans: list[queues.Plan] = []
@@ -505,7 +463,7 @@ def main() -> int:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         if not args.keep and any(t.name == "postgresql" for t in targets):
-            asyncio.run(pg_database(args, drop=True, create=False))
+            asyncio.run(queues.pg_database(args, drop=True, create=False))
 
     year = next(iter(years.values()), 0)
     result = {

@@ -64,7 +64,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -96,6 +96,7 @@ APP = _app_dir()
 sys.path.insert(0, str(APP))  # `mailbox` from the checkout (a stdlib module has that name)
 sys.path.insert(0, str(BENCH))
 
+import options  # noqa: E402  (bench/options.py: the options the benchmarks share)
 import run as bench_run  # noqa: E402  (bench/run.py: servers, ports, wrk output, CPU counters)
 
 from mailbox.db import sqlite as _sqlite_adapters  # noqa: E402, F401  (datetime adapters)
@@ -108,22 +109,13 @@ HOST = bench_run.HOST
 SECRET = bench_run.SECRET
 PASSWORD = "bench-password-0123456789"
 DISPATCHER, HANDLER = "bench-dispatcher", "bench-handler"
-PG_DATABASE = "mailbox_bench_test"
+PG_DATABASE = "mailbox_bench_test"  # --pg-database's default
 TARGET_P50_MS, TARGET_P99_MS = 50.0, 200.0
 TARGET_PAGES = ("queue", "search closed p1", "search closed deep", "search closed 90 %", "inbox")
 BIG_TABLES = ("letters", "letter_events")
 ZONE = ZoneInfo("Asia/Shanghai")  # MAILBOX_TIMEZONE's default, as the server runs here
 
-LUA = """-- written by bench/queues.py: GET one URL with a staff session; statuses counted
-local report = dofile({report!r})
-wrk.headers["Cookie"] = os.getenv("BENCH_COOKIE")
-wrk.headers["Accept-Language"] = "zh-CN,zh;q=0.9"
-local threads = {{}}
-function setup(thread) threads[#threads + 1] = thread end
-statuses = {{}}
-function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
-function done(summary, latency, requests) report.done(summary, latency, threads) end
-"""
+GET_SCRIPT = BENCH / "get.lua"  # GET with the caller's headers, statuses counted
 
 
 def log(message: str) -> None:
@@ -144,9 +136,10 @@ def pg_admin_url(args: argparse.Namespace) -> str:
     return dsn(args.postgres_url)
 
 
-def pg_url(args: argparse.Namespace) -> str:
+def pg_url(args: argparse.Namespace, name: str = "") -> str:
+    """The benchmark's database (--pg-database, or `name`) on the --postgres-url server."""
     parts = urlsplit(pg_admin_url(args))
-    return parts._replace(path=f"/{PG_DATABASE}").geturl()
+    return parts._replace(path=f"/{name or args.pg_database}").geturl()
 
 
 async def pg_reachable(args: argparse.Namespace) -> str:
@@ -160,15 +153,19 @@ async def pg_reachable(args: argparse.Namespace) -> str:
     return ""
 
 
-async def pg_database(args: argparse.Namespace, *, drop: bool, create: bool) -> None:
+async def pg_database(
+    args: argparse.Namespace, *, drop: bool, create: bool, name: str = ""
+) -> None:
+    """Drop and/or create the benchmark's own database (--pg-database, or `name`)."""
     import asyncpg
 
+    name = name or args.pg_database
     conn = await asyncpg.connect(pg_admin_url(args))
     try:
         if drop:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)')
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if create:
-            await conn.execute(f'CREATE DATABASE "{PG_DATABASE}"')
+            await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
 
@@ -346,13 +343,19 @@ def log_in(base: str, username: str) -> str:
 _CLIENTS: dict[str, httpx.Client] = {}
 
 
-def get(base: str, path: str, session: str) -> httpx.Response:
-    """One kept-alive client per session (a new httpx client costs milliseconds itself)."""
-    client = _CLIENTS.get(session)
+def session_headers(session: str) -> dict[str, str]:
+    """A logged-in person's requests: the mb_session cookie."""
+    return {"Cookie": f"mb_session={session}"}
+
+
+def get(base: str, path: str, headers: dict[str, str]) -> httpx.Response:
+    """One kept-alive client per caller (a new httpx client costs milliseconds itself)."""
+    key = "\n".join(f"{name}: {value}" for name, value in sorted(headers.items()))
+    client = _CLIENTS.get(key)
     if client is None:
-        client = _CLIENTS[session] = httpx.Client(
+        client = _CLIENTS[key] = httpx.Client(
             base_url=base,
-            headers={"Accept-Language": "zh-CN,zh;q=0.9", "Cookie": f"mb_session={session}"},
+            headers={"Accept-Language": "zh-CN,zh;q=0.9", **headers},
             timeout=60,
             follow_redirects=False,
         )
@@ -399,12 +402,24 @@ class PageResult:
     wrk_output: str = ""
 
 
-def run_wrk(args: argparse.Namespace, url: str, script: Path, session: str, seconds: float) -> str:
+def run_wrk(
+    args: argparse.Namespace,
+    url: str,
+    headers: dict[str, str],
+    seconds: float,
+    paths_file: Path | None = None,
+) -> str:
+    """bench/get.lua against `url` (or the paths of `paths_file` in turn) with `headers`."""
     argv = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds:g}s", "--latency"]
-    argv += ["--timeout", "10s", "-s", str(script), url]
+    argv += ["--timeout", "10s", "-s", str(GET_SCRIPT), url]
     done = subprocess.run(
         argv,
-        env={**os.environ, "BENCH_COOKIE": f"mb_session={session}"},
+        env={
+            **os.environ,
+            "BENCH_HEADERS": "\n".join(f"{name}: {value}" for name, value in headers.items()),
+            "BENCH_PATHS_FILE": str(paths_file or ""),
+            "BENCH_THREADS": str(args.threads),
+        },
         capture_output=True,
         text=True,
         timeout=seconds + 30,
@@ -457,28 +472,32 @@ def measure_page(
     base: str,
     path: str,
     user: str,
-    session: str,
+    headers: dict[str, str],
     pid: int,
-    script: Path,
+    *,
+    paths_file: Path | None = None,
+    rows: Callable[[httpx.Response], int] = lambda page: rows_shown(page.text),
 ) -> PageResult:
+    """wrk on one page (or on the paths of `paths_file` in turn; `path` is the first of them,
+    timed alone); `rows` counts what the page lists."""
     result = PageResult(database, page, path, user)
-    first = get(base, path, session)
+    first = get(base, path, headers)
     if first.status_code != 200:
         raise RuntimeError(f"{page}: GET {path} answered {first.status_code}")
-    result.rows, result.bytes = rows_shown(first.text), len(first.content)
+    result.rows, result.bytes = rows(first), len(first.content)
     times = []
     for _ in range(args.single):
         started = time.perf_counter()
-        get(base, path, session).raise_for_status()
+        get(base, path, headers).raise_for_status()
         times.append((time.perf_counter() - started) * 1000)
     result.single_ms = statistics.median(times)
     result.quiet_wait_s = wait_until_quiet(args.quiet_wait)
     if args.warmup > 0:
-        run_wrk(args, base + path, script, session, args.warmup)
+        run_wrk(args, base + path, headers, args.warmup, paths_file)
     cpu, ticks, clock = bench_run.cpu_seconds(pid), bench_run.machine_ticks(), time.monotonic()
     database_before = postgres_cpu()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    text = run_wrk(args, base + path, script, session, args.duration)
+    text = run_wrk(args, base + path, headers, args.duration, paths_file)
     elapsed = time.monotonic() - clock
     after = bench_run.machine_ticks()
     spent = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -799,6 +818,8 @@ def _literal(value: Any) -> str:
         return str(value)
     if isinstance(value, datetime):
         return f"'{value.isoformat()}'"
+    if isinstance(value, list | tuple):  # an array parameter (`= ANY(:values)`)
+        return f"ARRAY[{', '.join(map(_literal, value))}]" if value else "'{}'"
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -909,12 +930,11 @@ def bench_database(
     base = f"http://{HOST}:{port}"
     env["MAILBOX_BASE_URL"] = base
     argv = [PYTHON, "-m", "mailbox", "serve", "--no-worker", "--host", HOST, "--port", str(port)]
-    script = tmp / "get.lua"
-    script.write_text(LUA.format(report=str(BENCH / "report.lua")))
     results: list[PageResult] = []
     with app_server(f"app-{target.name}", argv, env, port, tmp) as process:
         info["idle_rss_kib"] = bench_run.memory_kib(process.pid)["VmRSS"]
-        dispatcher, handler = log_in(base, DISPATCHER), log_in(base, HANDLER)
+        dispatcher = session_headers(log_in(base, DISPATCHER))
+        handler = session_headers(log_in(base, HANDLER))
         # follow "Next page" as a person would, and check that it lands where SQL says
         path = "/staff/queue?state=closed"
         followed = time.monotonic()
@@ -946,13 +966,11 @@ def bench_database(
             ("dashboard (office)", "/staff/dashboard", DISPATCHER, dispatcher),
             ("dashboard (dept.)", "/staff/dashboard", HANDLER, handler),
         ]
-        for page, page_path, user, session in pages:
+        for page, page_path, user, headers in pages:
             if args.only and not any(word in page for word in args.only):
                 continue
             results.append(
-                measure_page(
-                    args, target.name, page, base, page_path, user, session, process.pid, script
-                )
+                measure_page(args, target.name, page, base, page_path, user, headers, process.pid)
             )
         info["rss_kib_after"] = bench_run.memory_kib(process.pid)["VmRSS"]
     for client in _CLIENTS.values():
@@ -998,42 +1016,11 @@ def plan_table(plans: list[Plan]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--letters", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--reuse", action="store_true", help="use databases that hold --letters already"
+    options.add_common(
+        parser, pg_database=PG_DATABASE, output=RESULTS / "queues-latest.json", quiet_wait=15
     )
-    parser.add_argument(
-        "--keep", action="store_true", help="keep the databases afterwards (for --reuse)"
-    )
-    parser.add_argument("--duration", type=float, default=10, help="seconds per page")
-    parser.add_argument("--warmup", type=float, default=2, help="seconds before each page")
-    parser.add_argument("--connections", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--single", type=int, default=20, help="sequential requests per page")
     parser.add_argument("--depth", type=int, default=50, help="'Next page' links to follow")
-    parser.add_argument("--no-sqlite", action="store_true")
-    parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument(
-        "--postgres-url",
-        default="postgresql://postgres@127.0.0.1:5432/postgres",
-        help="an administrative connection; the benchmark creates and drops its own database",
-    )
-    parser.add_argument(
-        "--sqlite-dir",
-        default=str(Path(tempfile.gettempdir()) / "mailbox-bench"),
-        help="where the SQLite database is made (outside the checkout: `git clean` spares it)",
-    )
-    parser.add_argument("--sql", default="", help="extra SQL to run on the benchmark databases")
     parser.add_argument("--only", nargs="*", default=[], help="pages whose name contains a word")
-    parser.add_argument("--generate-timeout", type=float, default=900)
-    parser.add_argument(
-        "--quiet-wait", type=float, default=15, help="seconds to wait for an idle machine per page"
-    )
-    parser.add_argument(
-        "--app-dir", default=str(ROOT), help="run the server and queries of this checkout"
-    )
-    parser.add_argument("--output", type=Path, default=RESULTS / "queues-latest.json")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         log("wrk is missing: apt-get install -y wrk")

@@ -1,11 +1,20 @@
--- Shared by submit.lua and track.lua: one machine-readable line at the end of a wrk run.
+-- Shared by the wrk scripts: one machine-readable line at the end of a wrk run,
 --   BENCH_JSON {"requests": ..., "latency_us": {"p50": ...}, "statuses": {"303": ...}, ...}
--- `statuses` is filled only by scripts that define response() (counting costs wrk time).
+-- (`statuses` is filled only by scripts that define response(): counting costs wrk time),
+-- and the encodings their bodies need.
 
 local report = {}
 
 function report.urlencode(text)
   return (text:gsub("[^%w%-%._~]", function(ch) return string.format("%%%02X", ch:byte()) end))
+end
+
+local JSON_ESCAPES = {['"'] = '\\"', ["\\"] = "\\\\", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t"}
+
+function report.jsonstring(text)
+  return '"' .. text:gsub('[%c"\\]', function(ch)
+    return JSON_ESCAPES[ch] or string.format("\\u%04x", ch:byte())
+  end) .. '"'
 end
 
 function report.done(summary, latency, threads)
