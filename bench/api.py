@@ -111,6 +111,12 @@ def app_env(target: queues.Target, data_dir: Path, base: str) -> dict[str, str]:
     return env
 
 
+def access_log(args: argparse.Namespace) -> list[str]:
+    """`serve` logs a JSON line per request by default; as in bench/run.py, the servers
+    measured log one each only with --access-log (the ceiling too)."""
+    return ["--access-log" if args.access_log else "--no-access-log"]
+
+
 def mailbox_command(env: dict[str, str], *argv: str) -> str:
     """`python -m mailbox ARGV` in the measured checkout; its standard output."""
     done = subprocess.run(
@@ -320,6 +326,7 @@ def bench_reads(
     paths_file.write_text("".join(f"/open311/v2/requests/{n}.json\n" for n in keys.numbers))
 
     argv = [PYTHON, "-m", "mailbox", "serve", "--no-worker", "--host", HOST, "--port", str(port)]
+    argv += access_log(args)
     pages: list[queues.PageResult] = []
     rows: list[Row] = []
     with queues.app_server(f"reads-{target.name}", argv, env, port, tmp) as process:
@@ -450,6 +457,7 @@ def bench_submit(
     token = new_token(env, PORTAL, "submit")
     load = argparse.Namespace(**{**vars(args), "connections": args.submit_connections})
     argv = [PYTHON, "-m", "mailbox", "serve", "--host", HOST, "--port", str(port)]
+    argv += access_log(args)
     info: dict[str, Any] = {}
     rows: list[Row] = []
     with ExitStack() as stack:
@@ -461,10 +469,9 @@ def bench_submit(
             ceiling_db = tmp / "ceiling.sqlite3"
             ceiling_argv = [PYTHON, str(BENCH / "ceiling.py"), "--host", HOST]
             ceiling_argv += ["--port", str(ceiling_port), "--db", str(ceiling_db)]
+            ceiling_argv += [] if args.access_log else ["--no-access-log"]
             process = stack.enter_context(
-                bench_run.server(
-                    "ceiling", [*ceiling_argv, "--no-access-log"], env, ceiling_port, tmp
-                )
+                bench_run.server("ceiling", ceiling_argv, env, ceiling_port, tmp)
             )
             info["quiet_wait_s"] = queues.wait_until_quiet(args.quiet_wait)
             result, added = bench_run.measure(
@@ -727,6 +734,11 @@ def main() -> int:
         + ", ".join(f"--{name.replace('_', '-')} {value}" for name, value in QUICK.items()),
     )
     parser.add_argument("--submit-connections", type=int, default=64)
+    parser.add_argument(
+        "--access-log",
+        action="store_true",
+        help="the servers log a line per request (`serve`'s default); default: none does",
+    )
     parser.add_argument("--depth", type=int, default=50, help="next_cursor links to follow")
     parser.add_argument("--deliveries", type=int, default=2000, help="webhook deliveries")
     parser.add_argument(

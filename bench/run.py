@@ -511,9 +511,9 @@ def main() -> int:
     subprocess.run(
         [PYTHON, "-m", "mailbox", "migrate"], cwd=ROOT, env=env, check=True, capture_output=True
     )
-    # `serve` logs no request lines unless told to (nginx usually does); the ceiling follows.
+    # Both servers log a line per request, or neither (`serve` logs one by default).
     app_argv = [PYTHON, "-m", "mailbox", "serve", "--host", HOST, "--port", str(app_port)]
-    app_argv += ["--access-log"] if args.access_log else []
+    app_argv += ["--access-log" if args.access_log else "--no-access-log"]
     ceiling_argv = [PYTHON, str(BENCH / "ceiling.py"), "--host", HOST, "--port", str(ceiling_port)]
     ceiling_argv += ["--db", str(ceiling_db)] + ([] if args.access_log else ["--no-access-log"])
 
@@ -620,7 +620,8 @@ def main() -> int:
                 "tracebacks_ending_in_client_disconnect": lines.count(
                     "starlette.requests.ClientDisconnect"
                 ),
-                "access_lines": app_log.count('HTTP/1.1" '),
+                "access_lines": app_log.count('"logger": "mailbox.access"')
+                + app_log.count('HTTP/1.1" '),  # JSON lines (now), uvicorn's (before)
             }
             checks["app_log"]["access_log_as_asked"] = args.access_log == (
                 checks["app_log"]["access_lines"] > 0
