@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -34,6 +35,18 @@ def server_environment(database_url: str, data_dir: Path, **settings: str) -> di
     )
     env.update({f"MAILBOX_{key.upper()}": value for key, value in settings.items()})
     return env
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """Ask a process to end, and kill it if it has not within 10 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def run_cli(
@@ -93,11 +106,6 @@ def running_server(
             time.sleep(0.1)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
         if log:
             output.close()  # type: ignore[union-attr]

@@ -33,7 +33,7 @@ import pytest
 
 from mailbox.db.database import Database, open_database
 from tests.helpers import GOOD_LETTER, csrf_from
-from tests.live import ROOT, free_port, server_environment
+from tests.live import ROOT, free_port, server_environment, stop
 from tests.mail.conftest import SmtpServer
 
 CLIENTS = 8
@@ -68,13 +68,7 @@ def serve(env: dict[str, str], port: int, log: Path) -> Iterator[subprocess.Pope
                 time.sleep(0.1)
             yield process
         finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+            stop(process)
 
 
 async def submit_until_gone(url: str, client_no: int, acknowledged: list[str]) -> None:

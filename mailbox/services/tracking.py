@@ -62,6 +62,14 @@ async def look_up(
         async with db.transaction() as conn:
             await count_hit(conn, bucket=f"track-no:{number}", limit=TRACK_PER_LETTER, now=now)
         return None
+    return await writer_view(db, settings=settings, clock=clock, letter=letter)
+
+
+async def writer_view(
+    db: Database, *, settings: Settings, clock: Clock, letter: letters.LetterRow
+) -> TrackedLetter:
+    """The letter as its writer sees it; only after the query code was checked."""
+    now = clock.now()
     reply = await replies.latest_released(db, letter_id=letter.id)
     rating_open = (
         letter.state == LetterState.REPLIED

@@ -24,7 +24,7 @@ from mailbox.db.database import Database, open_database
 from tests.faults.conftest import submit_token
 from tests.faults.mailsink import delivered_once, recipients
 from tests.helpers import GOOD_LETTER
-from tests.live import ROOT, cli, free_port, running_server, server_environment
+from tests.live import ROOT, cli, free_port, running_server, server_environment, stop
 from tests.mail.conftest import SmtpServer
 
 pytestmark = pytest.mark.slow
@@ -125,12 +125,7 @@ def worker(env: dict[str, str], log: Path) -> Iterator[None]:
         try:
             yield
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 async def submit(url: str, token: str, emails: list[str]) -> list[httpx.Response]:

@@ -15,7 +15,7 @@ from tests.web.test_admin import ADMIN_IP, logged_in, office, post
 __all__ = ["office"]  # the fixture, used by name
 
 
-async def _channels_with(app: Starlette, token: str) -> int:
+async def _submit_with(app: Starlette, token: str) -> int:
     """A call that needs only a valid token: 401 tells a dead token from a live one."""
     transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 1000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as api:
@@ -61,14 +61,14 @@ async def test_a_token_is_shown_once_stored_as_a_hash_and_revoked(
         assert stored["token_hash"] == hashlib.sha256(secret.encode()).hexdigest()
         assert (stored["scope"], stored["user_id"]) == ("submit", office["dispatcher"])
         # A submit token may send letters (422: the empty letter is refused, not the token)...
-        assert await _channels_with(app, secret) == 422
+        assert await _submit_with(app, secret) == 422
 
         revoked = await post(client, "/staff/admin/tokens", action="revoke", id=str(stored["id"]))
         assert revoked.status_code == 303
         again = await post(client, "/staff/admin/tokens", action="revoke", id=str(stored["id"]))
         assert again.status_code == 404
     # ...and after revocation it is refused at once.
-    assert await _channels_with(app, secret) == 401
+    assert await _submit_with(app, secret) == 401
     actions = await db.fetch_all(
         "SELECT action, target, client_ip FROM audit_log WHERE action LIKE 'token.%' ORDER BY id"
     )
