@@ -18,6 +18,7 @@ from mailbox.mail.media import transports
 from mailbox.mail.worker import run_worker
 from mailbox.observability import health, metrics
 from mailbox.observability.access import RequestLog
+from mailbox.services.attachments import store_for
 from mailbox.services.channels import ChannelDirectory
 from mailbox.services.housekeeping import run_housekeeping
 from mailbox.services.reminders import run_daily
@@ -30,6 +31,7 @@ from mailbox.web import (
     admin_webhooks,
     archive,
     errors,
+    files,
     letter,
     public,
     reports,
@@ -66,7 +68,8 @@ def create_app(
         await db.connect()
         app.state.db = db
         app.state.channels = ChannelDirectory(db)
-        tasks = [asyncio.create_task(run_housekeeping(db, app.state.clock))]
+        store = store_for(settings)
+        tasks = [asyncio.create_task(run_housekeeping(db, app.state.clock, store=store))]
         if run_mail_worker:
             # Reminders are queued even while SMTP is unset: the outbox keeps them.
             tasks.append(
@@ -105,6 +108,7 @@ def create_app(
             *staff.routes,
             *workspace.routes,
             *letter.routes,
+            *files.routes,
             *admin.routes,
             *admin_attention.routes,
             *admin_tokens.routes,
@@ -119,7 +123,11 @@ def create_app(
             *api_docs.routes,
             Mount("/static", StaticFiles(directory=ROOT / "static"), name="static"),
         ],
-        middleware=[Middleware(RequestLog), Middleware(LocaleAndHeaders), Middleware(BodyLimit)],
+        middleware=[
+            Middleware(RequestLog),
+            Middleware(LocaleAndHeaders),
+            Middleware(BodyLimit, upload_bytes=settings.upload_limit),
+        ],
         exception_handlers=errors.handlers,
         lifespan=lifespan,
     )

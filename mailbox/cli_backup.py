@@ -9,9 +9,12 @@ from typing import Any
 from mailbox.cli_reports import _fail
 from mailbox.clock import SystemClock
 from mailbox.db.sqlite import sqlite_path
+from mailbox.services.attachments import store_for
 from mailbox.services.backup import (
     BackupRefused,
+    backup_attachments,
     backup_sqlite,
+    files_folder,
     pg_dump_command,
     prune,
     target_path,
@@ -34,13 +37,17 @@ def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(
             "this database is PostgreSQL: back it up with pg_dump, for example\n\n    "
             + pg_dump_command(settings.database_url, dest, now)
-            + "\n\nand restore with pg_restore --clean --if-exists --dbname=URL FILE"
+            + "\n\nand restore with pg_restore --clean --if-exists --dbname=URL FILE;"
+            + f"\nback up the attachment files too: {store_for(settings).root}"
         )
     try:
         done = backup_sqlite(sqlite_path(settings.database_url), target_path(dest, now))
+        files = backup_attachments(done.path, store_for(settings).root)
     except BackupRefused as error:
         return _fail(str(error))
     print(f"wrote {done.path} ({_size(done.size)}), integrity check ok")
+    if files:
+        print(f"copied {files} attachment file(s) to {files_folder(done.path)}")
     if args.keep is not None:
         for old in prune(dest, args.keep):
             print(f"removed {old}")

@@ -33,6 +33,7 @@ def _rows(rows: RowCounts) -> list[tuple[str, int]]:
         (_("Internal notes emptied"), rows.internal_notes_cleared),
         (_("Mails and webhook messages deleted from the outbox"), rows.mails_deleted),
         (_("Unpublished public copies deleted"), rows.unpublished_copies_deleted),
+        (_("Attachments deleted (files and records)"), rows.attachments_deleted),
         (_("Published public copies kept"), rows.public_copies_kept),
         (_("Published copies with the writer's details masked"), rows.public_copies_masked),
     ]

@@ -62,7 +62,15 @@ class Settings:
     )
     data_dir: str = _setting(
         "var",
-        "Folder for files the app generates (the secret key), relative to the repository root.",
+        "Folder for files the app keeps (the secret key, attachments under attachments/), "
+        "relative to the repository root; shared by all app servers.",
+    )
+    attachment_files: int = _setting(
+        5, "Files a writer may attach to a letter, 0 to 20 (0 = no attachments)."
+    )
+    attachment_mb: int = _setting(10, "Largest attachment in MB, 1 to 100.")
+    attachment_total_mb: int = _setting(
+        30, "All attachments of one letter, or of one reply, together in MB, 1 to 500."
     )
 
     @property
@@ -76,6 +84,14 @@ class Settings:
     @property
     def smtp_configured(self) -> bool:
         return bool(self.smtp_host)
+
+    @property
+    def upload_limit(self) -> int:
+        """The largest body a form with files may send. Every file of an allowed size fits,
+        so a file too large, or too many megabytes in all, gets a message naming it and the
+        form back with the text, not a bare 413."""
+        most = max(self.attachment_files * self.attachment_mb, self.attachment_total_mb)
+        return (most + 1) * 1024 * 1024
 
 
 def _int(name: str, raw: str) -> int:
@@ -165,6 +181,9 @@ _PARSERS: dict[str, Callable[[str, str], Any]] = {
     "rating_days": _int,
     "rate_decimals": _range(0, 3),
     "retention_years": _range(0, 100),
+    "attachment_files": _range(0, 20),
+    "attachment_mb": _range(1, 100),
+    "attachment_total_mb": _range(1, 500),
 }
 
 

@@ -32,6 +32,15 @@ def format_deadline(value: datetime | str | None, tz: ZoneInfo) -> str:
     return format_datetime(moment - timedelta(seconds=1), tz, with_time=False)
 
 
+def format_size(size: int) -> str:
+    """Bytes as people read them: 850 KB, 2.4 MB (the same in both languages)."""
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024)) if size else 0} KB"
+    if size < 1024**3:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{size / 1024**3:.1f} GB"
+
+
 def create_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
@@ -48,6 +57,7 @@ def create_environment() -> Environment:
     )
     env.filters["datetime"] = format_datetime
     env.filters["deadline"] = format_deadline
+    env.filters["filesize"] = format_size
     env.globals["current_locale"] = i18n.get_locale
     env.globals["html_lang"] = lambda: i18n.HTML_LANG[i18n.get_locale()]
     return env

@@ -14,8 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import files
 from tests.helpers import GOOD_LETTER, csrf_from
-from tests.live import ROOT, run_cli, running_server, server_environment
+from tests.live import ROOT, migrate, run_cli, running_server, server_environment
 
 SUBMITTERS = 6
 BACKUPS = 3
@@ -205,3 +206,56 @@ def test_postgresql_is_pointed_to_pg_dump(tmp_path: Path) -> None:
     assert "postgresql://mailbox@db.example:5432/mailbox" in done.stderr
     assert "s3cret" not in done.stderr + done.stdout
     assert not (tmp_path / "mailbox.dump").exists()
+
+
+async def _letter_with_photo(url: str) -> tuple[str, str, bytes]:
+    """A letter with a photo through the live form; its numbers and the stored photo."""
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        token = csrf_from((await client.get("/write/consult")).text)
+        response = await client.post(
+            "/write/consult",
+            data={**GOOD_LETTER, "csrf_token": token},
+            files=[("attachments", ("现场照片.jpg", files.jpeg_with_gps(), "image/jpeg"))],
+        )
+        assert response.status_code == 303, response.text
+        receipt = (await client.get("/receipt")).text
+    number = re.search(r'id="tracking-no" class="code">(\d+)<', receipt)
+    code = re.search(r'id="query-code" class="code">([A-Z0-9-]+)<', receipt)
+    assert number and code
+    found = await track(url, Acknowledged(0, number.group(1), code.group(1)))
+    link = re.search(r'href="(/track/files/[^"]+)"', found.text)
+    assert link
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        photo = (await client.get(link.group(1))).content
+    return number.group(1), code.group(1), photo
+
+
+async def test_a_backup_holds_the_attachment_files_and_they_restore(tmp_path: Path) -> None:
+    live, folder = tmp_path / "live.sqlite3", tmp_path / "backups"
+    folder.mkdir()
+    env = sqlite_env(live, tmp_path)
+    migrate(env)
+    with running_server(env, log=tmp_path / "server.log") as url:
+        first = await _letter_with_photo(url)
+        assert run_cli(env, "backup", str(folder), "--keep", "1").returncode == 0
+        time.sleep(1.1)  # backups are named by the second
+        second = await _letter_with_photo(url)
+        done = run_cli(env, "backup", str(folder), "--keep", "1")
+        assert done.returncode == 0, done.stderr
+        assert "copied 2 attachment file(s)" in done.stdout
+    (backup,) = folder.glob("mailbox-*.sqlite3")
+    # --keep removed the older backup and its files together.
+    assert sorted(p.name for p in folder.iterdir()) == [backup.name, backup.name + ".attachments"]
+
+    # Restore on a new machine: the database file, then the files into the new data folder.
+    restored, data = tmp_path / "restored.sqlite3", tmp_path / "restored-var"
+    shutil.copy(backup, restored)
+    shutil.copytree(backup.with_name(backup.name + ".attachments"), data / "attachments")
+    restored_env = server_environment(f"sqlite+aiosqlite:///{restored}", data)
+    with running_server(restored_env, log=tmp_path / "restored.log") as url:
+        for number, code, photo in (first, second):
+            found = await track(url, Acknowledged(0, number, code))
+            link = re.search(r'href="(/track/files/[^"]+)"', found.text)
+            assert link, found.text
+            async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+                assert (await client.get(link.group(1))).content == photo

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 
 def new_token() -> str:
@@ -47,3 +47,21 @@ def read_rating_token(secret_key: str, token: str) -> tuple[str, int] | None:
     except (BadSignature, ValueError, TypeError):
         return None
     return str(tracking_no), int(reply_id)
+
+
+FILE_LINK_LIFETIME = 3600  # a look-up's download links last an hour; then look up again
+
+
+def file_token(secret_key: str, letter_id: int, attachment_id: int) -> str:
+    """A download link shown to the writer after /track: that one file, for an hour."""
+    return URLSafeTimedSerializer(secret_key, salt="file").dumps([letter_id, attachment_id])
+
+
+def read_file_token(secret_key: str, token: str) -> tuple[int, int] | None:
+    try:
+        letter_id, attachment_id = URLSafeTimedSerializer(secret_key, salt="file").loads(
+            token, max_age=FILE_LINK_LIFETIME
+        )
+        return int(letter_id), int(attachment_id)
+    except (BadSignature, ValueError, TypeError):  # SignatureExpired is a BadSignature
+        return None

@@ -16,6 +16,7 @@ from mailbox.demo.publishing import publish_some
 from mailbox.demo.scheduler import Scheduler
 from mailbox.demo.staff import Account, new_password, set_up_office
 from mailbox.demo.stories import Demo, LetterStory, next_daily_job, rating_windows
+from mailbox.services.attachments import store_for
 from mailbox.services.calendar import office_calendar
 from mailbox.settings import Settings
 
@@ -78,7 +79,7 @@ async def fill(
         scheduler.spawn(LetterStory(demo, plan).run())
     scheduler.spawn(rating_windows(demo, first_day))
     await scheduler.run()
-    await publish_some(db, staff.dispatcher, now, seed)
+    await publish_some(db, staff.dispatcher, now, seed, store_for(settings))
     mails = await _mark_mail_sent(db)
     rows = await db.fetch_all("SELECT state, COUNT(*) AS n FROM letters GROUP BY state")
     states = {row["state"]: row["n"] for row in rows}

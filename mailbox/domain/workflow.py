@@ -32,6 +32,8 @@ class Action(StrEnum):
     EDIT_PUBLICATION = "edit_publication"  # the public copy, masked and edited (DESIGN §6)
     PUBLISH = "publish"
     UNPUBLISH = "unpublish"
+    PUBLISH_FILE = "publish_file"  # one attachment, after a warning (issue 8)
+    UNPUBLISH_FILE = "unpublish_file"
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ TRANSITIONS: dict[Action, Rule] = {
     Action.EDIT_PUBLICATION: _rule({S.REPLIED, S.CLOSED}, None, OFFICE),
     Action.PUBLISH: _rule({S.REPLIED, S.CLOSED}, None, OFFICE),
     Action.UNPUBLISH: _rule({S.REPLIED, S.CLOSED}, None, OFFICE),
+    Action.PUBLISH_FILE: _rule({S.REPLIED, S.CLOSED}, None, OFFICE),
+    Action.UNPUBLISH_FILE: _rule({S.REPLIED, S.CLOSED}, None, OFFICE),
 }
 
 

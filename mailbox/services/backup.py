@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from mailbox.attachments.store import fsync_path
 
 PATTERN = "mailbox-*.sqlite3"
 
@@ -39,14 +42,6 @@ def target_path(dest: Path, now: datetime) -> Path:
     return dest
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def backup_sqlite(source: Path, target: Path) -> Backup:
     """Copy the database at `source` to `target`, which must not exist yet.
 
@@ -62,12 +57,12 @@ def backup_sqlite(source: Path, target: Path) -> Backup:
     partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
     try:
         _copy(source, partial)
-        _fsync(partial)
+        fsync_path(partial)
         try:
             os.link(partial, target)
         except FileExistsError:
             raise BackupRefused(f"{target} exists; it is not overwritten") from None
-        _fsync(target.parent)
+        fsync_path(target.parent)
     finally:
         partial.unlink(missing_ok=True)
     return Backup(target, target.stat().st_size)
@@ -97,6 +92,7 @@ def prune(directory: Path, keep: int) -> list[Path]:
     doomed = backups[:-keep] if keep > 0 else backups
     for path in doomed:
         path.unlink()
+        shutil.rmtree(files_folder(path), ignore_errors=True)
     return doomed
 
 
@@ -109,3 +105,32 @@ def pg_dump_command(database_url: str, dest: Path, now: datetime) -> str:
     safe = urlunsplit(parts._replace(netloc=f"{user}@{netloc[2]}" if user else netloc[2]))
     target = dest / f"mailbox-{now:%Y%m%d-%H%M%S}.dump" if dest.is_dir() else dest
     return f"pg_dump --format=custom --file={shlex.quote(str(target))} {shlex.quote(safe)}"
+
+
+def files_folder(backup: Path) -> Path:
+    """Where a backup's attachment files go: beside it, named after it."""
+    return backup.with_name(backup.name + ".attachments")
+
+
+def backup_attachments(backup: Path, store_root: Path) -> int:
+    """Copy the attachment files the backup's rows name (no more: later uploads belong to
+    later backups) into files_folder(backup); the number copied. Files never change once
+    written, so copying after the snapshot is consistent with it."""
+    copy = sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        names = [row[0] for row in copy.execute("SELECT stored_name FROM attachments")]
+    finally:
+        copy.close()
+    folder = files_folder(backup)
+    missing = []
+    for name in names:
+        source = store_root / name[:2] / name
+        target = folder / name[:2] / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copy2(source, target)
+        except FileNotFoundError:
+            missing.append(name)
+    if missing:  # a row without its file: the backup would restore it as such
+        raise BackupRefused(f"{len(missing)} attachment file(s) missing, e.g. {missing[0]}")
+    return len(names)

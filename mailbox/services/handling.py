@@ -3,6 +3,7 @@ and what follows a reply: the writer's rating, the rating window, reopening, cor
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -10,7 +11,8 @@ from enum import StrEnum
 from mailbox.auth.tokens import rating_token
 from mailbox.clock import Clock
 from mailbox.db.database import Connection, Database
-from mailbox.db.queries import replies
+from mailbox.db.queries import attachments, letters, replies
+from mailbox.db.queries.attachments import NewAttachment
 from mailbox.db.queries.letters import LetterRow
 from mailbox.domain.states import LetterState
 from mailbox.domain.workflow import Action, TransitionRefused, next_state
@@ -55,19 +57,77 @@ def _clean_reply(body: str) -> str:
     return text
 
 
+def _drafting(letter: LetterRow, actor: Actor) -> None:
+    if letter.state != LetterState.ASSIGNED or letter.department_id != actor.department_id:
+        raise TransitionRefused("only the department's open letters take drafts")
+
+
 async def save_draft(
-    db: Database, *, clock: Clock, actor: Actor, tracking_no: str, body: str
+    db: Database,
+    *,
+    clock: Clock,
+    actor: Actor,
+    tracking_no: str,
+    body: str,
+    files: Sequence[NewAttachment] = (),
 ) -> None:
-    """Keep the handler's text; no state changes until it is submitted."""
+    """Keep the handler's text, and the documents attached to it (already on disk; their
+    rows commit with the draft or not at all); no state changes until it is submitted."""
     text = _clean_reply(body)
+    now = clock.now()
     async with db.transaction() as conn:
         letter = await load_letter(conn, tracking_no)
-        if letter.state != LetterState.ASSIGNED or letter.department_id != actor.department_id:
-            raise TransitionRefused("only the department's open letters take drafts")
+        _drafting(letter, actor)
         assert actor.user_id is not None
-        await replies.save_draft(
-            conn, letter_id=letter.id, body=text, author_user_id=actor.user_id, now=clock.now()
+        reply_id = await replies.save_draft(
+            conn, letter_id=letter.id, body=text, author_user_id=actor.user_id, now=now
         )
+        await attachments.insert(
+            conn,
+            letter_id=letter.id,
+            files=files,
+            now=now,
+            reply_id=reply_id,
+            uploaded_by_id=actor.user_id,
+        )
+        for file in files:
+            await letters.insert_event(
+                conn,
+                letter_id=letter.id,
+                kind="attach",
+                from_state=letter.state,
+                to_state=letter.state,
+                created_at=now,
+                actor_user_id=actor.user_id,
+                is_public=False,
+                note=file.filename,
+            )
+
+
+async def detach(
+    db: Database, *, clock: Clock, actor: Actor, tracking_no: str, attachment_id: int
+) -> str:
+    """Take a document off the draft; the stored name, for removing the file after commit."""
+    async with db.transaction() as conn:
+        letter = await load_letter(conn, tracking_no)
+        _drafting(letter, actor)
+        draft = await _draft(conn, letter)
+        row = await attachments.get(conn, letter_id=letter.id, attachment_id=attachment_id)
+        if row is None or row.reply_id != draft.id:
+            raise NotFound(f"attachment {attachment_id} of the draft")
+        await attachments.delete(conn, attachment_id=row.id)
+        await letters.insert_event(
+            conn,
+            letter_id=letter.id,
+            kind="detach",
+            from_state=letter.state,
+            to_state=letter.state,
+            created_at=clock.now(),
+            actor_user_id=actor.user_id,
+            is_public=False,
+            note=row.filename,
+        )
+    return row.stored_name
 
 
 async def _draft(conn: Connection, letter: LetterRow) -> replies.ReplyRow:
@@ -127,6 +187,12 @@ async def _release(
                 letter,
                 "replied",
                 rating_token=rating_token(settings.secret_key, letter.tracking_no, draft.id),
+                # Named in the mail, fetched through its link: no file travels by mail.
+                documents=[
+                    row.filename
+                    for row in await attachments.of_letter(conn, letter_id=letter.id)
+                    if row.reply_id == draft.id
+                ],
             ),
         ),
     )

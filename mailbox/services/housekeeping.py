@@ -1,4 +1,4 @@
-"""Periodic tidying: old rate-limit windows and dead sessions."""
+"""Periodic tidying: old rate-limit windows, dead sessions, orphaned attachment files."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ import asyncio
 import logging
 from datetime import timedelta
 
+from mailbox.attachments.store import AttachmentStore
 from mailbox.clock import Clock
 from mailbox.db.database import Database, DatabaseUnavailable
 from mailbox.db.queries import outbox, ratelimits, sessions
 from mailbox.services.accounts import SESSION_IDLE
+from mailbox.services.attachments import sweep_orphans
 
 log = logging.getLogger(__name__)
 KEEP_COUNTERS = timedelta(days=2)  # longer than the longest window
@@ -27,10 +29,16 @@ async def tidy(db: Database, clock: Clock) -> tuple[int, int]:
     return counters, dead
 
 
-async def run_housekeeping(db: Database, clock: Clock, every: float = 3600.0) -> None:
+async def run_housekeeping(
+    db: Database, clock: Clock, every: float = 3600.0, store: AttachmentStore | None = None
+) -> None:
     while True:
         try:
             await tidy(db, clock)
+            if store is not None:
+                await sweep_orphans(db, store)
         except DatabaseUnavailable as error:
             log.warning("housekeeping: database unavailable: %s", error)
+        except OSError as error:  # the data folder, e.g. a network share gone for a while
+            log.warning("housekeeping: attachments not swept: %s", error)
         await asyncio.sleep(every)

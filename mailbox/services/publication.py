@@ -8,14 +8,14 @@ from dataclasses import dataclass
 
 from mailbox.clock import Clock
 from mailbox.db.database import Connection, Database
-from mailbox.db.queries import publications, replies
+from mailbox.db.queries import attachments, publications, replies
 from mailbox.db.queries.letters import LetterRow
 from mailbox.db.queries.publications import PublicCopy
 from mailbox.domain.states import LetterState
 from mailbox.domain.validation import clean_text
 from mailbox.domain.workflow import Action, TransitionRefused
 from mailbox.publication.masking import mask
-from mailbox.services.errors import ServiceError
+from mailbox.services.errors import NotFound, ServiceError
 from mailbox.services.transitions import Actor, Change, load_letter, transition
 
 TITLE_MAX, TEXT_MAX = 100, 20_000
@@ -201,3 +201,46 @@ async def unpublish(
         )
         await publications.set_published(conn, letter_id=letter.id, published=False, now=now)
         await publications.index_copy(conn, letter_id=letter.id, text=None)
+
+
+class NotChecked(ServiceError):
+    """The dispatcher did not confirm that the file shows no personal data."""
+
+
+async def publish_file(
+    db: Database,
+    *,
+    clock: Clock,
+    actor: Actor,
+    tracking_no: str,
+    attachment_id: int,
+    publish: bool,
+    checked: bool = False,
+) -> None:
+    """Show one attachment with the published letter, or stop showing it. Publishing needs
+    the writer's consent and the dispatcher's word that the file was checked: photos and
+    scans carry faces, names and numbers that masking the text cannot reach."""
+    if publish and not checked:
+        raise NotChecked(f"attachment {attachment_id}: not confirmed as checked")
+    now = clock.now()
+    async with db.transaction() as conn:
+        letter = await _consented(conn, tracking_no)
+        row = await attachments.get(conn, letter_id=letter.id, attachment_id=attachment_id)
+        if row is None:
+            raise NotFound(f"attachment {attachment_id} of {tracking_no}")
+        if (row.published_at is not None) == publish:
+            raise TransitionRefused(f"attachment {attachment_id} is already so")
+        await transition(
+            conn,
+            letter=letter,
+            action=Action.PUBLISH_FILE if publish else Action.UNPUBLISH_FILE,
+            actor=actor,
+            now=now,
+            change=Change(public=False, note=row.filename, data={"attachment_id": row.id}),
+        )
+        await attachments.set_published(
+            conn,
+            attachment_id=row.id,
+            by_id=actor.user_id if publish else None,
+            now=now if publish else None,
+        )

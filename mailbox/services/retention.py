@@ -10,7 +10,9 @@ What goes and what stays:
 - a published public copy stays (it was masked and edited for publication), masked the same
   way; an unpublished copy, possibly half-edited, is deleted with its search row;
 - the letter's mail is deleted: sent mail keeps the recipient, unsent mail the whole context,
-  and mail not sent for years would be stale anyway.
+  and mail not sent for years would be stale anyway;
+- attachments are deleted, files and rows, the writer's and the replies' alike, published or
+  not: a photo or a scan cannot be masked.
 States, dates, channel, departments, ratings and `published_at` are never written.
 """
 
@@ -19,13 +21,15 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, field
 from datetime import date, datetime, time
 from typing import Any
 
+from mailbox.attachments.store import AttachmentStore
 from mailbox.clock import Clock
 from mailbox.db.database import Connection, Database, Row
 from mailbox.db.queries import users
+from mailbox.services.attachments import discard, store_for
 from mailbox.settings import Settings
 
 BATCH = 500  # letters a transaction: the SQLite writer is held for well under a second
@@ -89,6 +93,7 @@ class RowCounts:
     unpublished_copies_deleted: int = 0
     public_copies_kept: int = 0
     public_copies_masked: int = 0
+    attachments_deleted: int = 0
 
     def __add__(self, other: RowCounts) -> RowCounts:
         return RowCounts(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
@@ -118,7 +123,13 @@ def years_before(day: date, years: int) -> date:
 
 
 async def purge(
-    db: Database, *, settings: Settings, clock: Clock, dry_run: bool, batch: int = BATCH
+    db: Database,
+    *,
+    settings: Settings,
+    clock: Clock,
+    dry_run: bool,
+    batch: int = BATCH,
+    store: AttachmentStore | None = None,
 ) -> PurgeReport:
     """Anonymise the letters due, `batch` to a transaction; `dry_run` reads the same letters,
     counts the same changes and writes nothing."""
@@ -142,6 +153,9 @@ async def purge(
         else:
             async with db.transaction() as conn:
                 years_states, counts = await job.run(conn, ids)
+            # After the commit: a crash before this leaves orphans, which the sweep removes.
+            discard(store or store_for(settings), job.removed_files)
+            job.removed_files.clear()
         tally.update(years_states)
         rows += counts
     if (
@@ -211,6 +225,7 @@ class _Job:
     years: int
     tz: Any
     write: bool
+    removed_files: list[str] = field(default_factory=list)  # stored names, once committed
 
     async def due(self, db: Database, *, batch: int) -> AsyncIterator[list[int]]:
         """The ids of the letters due, `batch` at a time, found by reading the letters in id
@@ -399,10 +414,16 @@ class _Job:
                 f"publications WHERE {inside} AND is_published = :no",
                 f"DELETE FROM publications WHERE {inside} AND is_published = :no",
             ),
+            "attachments_deleted": (
+                f"attachments WHERE {inside}",
+                f"DELETE FROM attachments WHERE {inside}",
+            ),
         }
         params = {**ids, "no": False}
         counts: dict[str, int] = {}
         if self.write:
+            rows = await conn.fetch_all(f"SELECT stored_name FROM attachments WHERE {inside}", ids)
+            self.removed_files.extend(row["stored_name"] for row in rows)
             # The search rows of unpublished copies (normally gone at unpublishing).
             await conn.execute(
                 "DELETE FROM publications_search WHERE rowid IN (SELECT letter_id FROM"

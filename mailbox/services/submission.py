@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mailbox.clock import Clock
 from mailbox.db.database import Database
-from mailbox.db.queries import letters, outbox
+from mailbox.db.queries import attachments, letters, outbox
 from mailbox.db.queries.channels import ChannelRow
 from mailbox.domain.codes import hash_query_code, new_query_code, new_tracking_no
 from mailbox.domain.states import LetterState, Source
@@ -37,8 +38,10 @@ async def submit_letter(
     locale: str,
     client_ip: str,
     challenge: str,
+    files: Sequence[attachments.NewAttachment] = (),
 ) -> Receipt:
-    """Store the letter; it is acknowledged only once this returns (after the commit)."""
+    """Store the letter; it is acknowledged only once this returns (after the commit).
+    `files` are already on disk; their rows commit with the letter or not at all."""
     now = clock.now()
     query_code = new_query_code()
     for _attempt in range(TRACKING_NO_TRIES):
@@ -81,8 +84,10 @@ async def submit_letter(
                 from_state=None,
                 to_state=LetterState.PENDING,
                 created_at=now,
-                data={"source": str(source), "channel": channel.code},
+                data={"source": str(source), "channel": channel.code}
+                | ({"attachments": len(files)} if files else {}),
             )
+            await attachments.insert(conn, letter_id=letter_id, files=files, now=now)
             await webhook_events.submitted(
                 conn, letter_id=letter_id, tracking_no=tracking_no, channel=channel.code, now=now
             )

@@ -8,7 +8,8 @@ from datetime import datetime
 from mailbox.auth.tokens import rating_token
 from mailbox.clock import Clock
 from mailbox.db.database import Database
-from mailbox.db.queries import letters, replies
+from mailbox.db.queries import attachments, letters, replies
+from mailbox.db.queries.attachments import AttachmentRow
 from mailbox.db.queries.letters import EventRow
 from mailbox.domain.codes import (
     hash_query_code,
@@ -34,6 +35,7 @@ class TrackedLetter:
     reply: str | None
     replied_at: datetime | None
     rating_token: str  # set while the writer may rate the reply
+    files: list[AttachmentRow]  # the writer's own, and the released replies' documents
 
 
 async def look_up(
@@ -91,4 +93,16 @@ async def writer_view(
         rating_token=rating_token(settings.secret_key, letter.tracking_no, reply.id)
         if rating_open and reply
         else "",
+        files=await writer_files(db, letter_id=letter.id),
     )
+
+
+async def writer_files(db: Database, *, letter_id: int) -> list[AttachmentRow]:
+    """What the writer may download: what they sent, and documents of released replies
+    (a draft's documents stay inside the office)."""
+    released = {reply.id for reply in await replies.released(db, letter_id=letter_id)}
+    return [
+        row
+        for row in await attachments.of_letter(db, letter_id=letter_id)
+        if row.reply_id is None or row.reply_id in released
+    ]

@@ -13,8 +13,9 @@ from mailbox.auth.permissions import Page
 from mailbox.auth.roles import Role
 from mailbox.db.queries import admin as queries
 from mailbox.services import admin as service
+from mailbox.services.attachments import file_usage
 from mailbox.web import admin_settings
-from mailbox.web.admin_settings import Form, actor_of, admin_page, handle_post
+from mailbox.web.admin_settings import Form, actor_of, admin_page, handle_post, path_id
 from mailbox.web.common import clock_of, db_of, settings_of, whole_number
 from mailbox.web.staff import staff_page
 
@@ -26,7 +27,12 @@ async def overview(request: Request) -> Response:
     health = await service.health(
         db_of(request), settings=settings_of(request), clock=clock_of(request)
     )
-    return await admin_page(request, "admin/index.html", "overview", {"health": health})
+    return await admin_page(
+        request,
+        "admin/index.html",
+        "overview",
+        {"health": health, "files": await file_usage(db_of(request), settings_of(request))},
+    )
 
 
 def _account(form: Form) -> service.Account:
@@ -72,8 +78,7 @@ async def users_page(request: Request) -> Response:
 
 
 def _user_id(request: Request) -> int:
-    user_id: int = request.path_params["user_id"]
-    return user_id
+    return path_id(request, "user_id")
 
 
 async def _save_user(request: Request, form: Form) -> None:

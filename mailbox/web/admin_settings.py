@@ -80,6 +80,15 @@ async def handle_post(request: Request, actions: Mapping[str, Action], page: Pag
     return RedirectResponse(f"{target}{'&' if '?' in target else '?'}done=1", status_code=303)
 
 
+def path_id(request: Request, name: str) -> int:
+    """A row's id from the address. The route takes any digits: a number too long for the
+    databases' integers names no row (404), and must not reach a query."""
+    found = whole_number(str(request.path_params[name]))
+    if found is None:
+        raise HTTPException(404)
+    return found
+
+
 def _id(form: Form) -> int:
     found = whole_number(form.get("id", ""))
     if found is None:

@@ -15,8 +15,8 @@ from mailbox.i18n import _
 from mailbox.services import webhooks as service
 from mailbox.services.admin import InvalidInput
 from mailbox.services.errors import NotFound
-from mailbox.web.admin_settings import Action, Form, actor_of, admin_page, handle_post
-from mailbox.web.common import clock_of, db_of, read_form, settings_of
+from mailbox.web.admin_settings import Action, Form, actor_of, admin_page, handle_post, path_id
+from mailbox.web.common import clock_of, db_of, read_form, settings_of, whole_number
 from mailbox.web.staff import staff_page
 from mailbox.webhooks.payload import Event, body
 
@@ -73,13 +73,11 @@ async def webhooks_page(request: Request) -> Response:
 
 
 def _webhook_id(request: Request) -> int:
-    webhook_id: int = request.path_params["webhook_id"]
-    return webhook_id
+    return path_id(request, "webhook_id")
 
 
 def _before(request: Request) -> int | None:
-    raw = request.query_params.get("before", "")
-    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+    return whole_number(request.query_params.get("before", ""))
 
 
 async def _webhook_page(
@@ -149,15 +147,15 @@ async def _send_test(request: Request, form: Form) -> None:
 
 
 async def _send_again(request: Request, form: Form) -> None:
-    raw = form.get("id", "")
-    if not raw.isdigit() or len(raw) > 18:
+    outbox_id = whole_number(form.get("id", ""))
+    if outbox_id is None:
         raise HTTPException(400)
     await service.send_again(
         db_of(request),
         clock=clock_of(request),
         actor=actor_of(request),
         webhook_id=_webhook_id(request),
-        outbox_id=int(raw),
+        outbox_id=outbox_id,
     )
     request.app.state.outbox_wakeup.set()
 

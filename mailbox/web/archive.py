@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from mailbox.db.queries import publications, staffview
+from mailbox.db.queries import attachments, publications, staffview
 from mailbox.domain.validation import clean_text
 from mailbox.i18n import _, get_locale
 from mailbox.web.common import channels_of, clock_of, db_of, render, settings_of, whole_number
@@ -100,8 +100,14 @@ async def one_letter(request: Request) -> Response:
     letter = await publications.published_letter(db, tracking_no=request.path_params["tracking_no"])
     if letter is None:
         raise HTTPException(404)
+    published_files = [
+        row
+        for row in await attachments.of_letter(db, letter_id=letter.letter_id)
+        if row.published_at is not None
+    ]
     context = {
         "item": letter,
+        "files": published_files,
         "channels": {row.code: row for row in await channels_of(request).all()},
         "departments": {d.id: d for d in await staffview.departments(db)},
     }

@@ -17,6 +17,7 @@ from mailbox.auth.tokens import csrf_token_valid, new_csrf_token
 from mailbox.clock import Clock
 from mailbox.db.database import Database
 from mailbox.i18n import get_locale
+from mailbox.services.attachments import Upload
 from mailbox.services.channels import ChannelDirectory
 from mailbox.settings import Settings
 
@@ -128,13 +129,36 @@ def render(
 
 async def read_form(request: Request) -> dict[str, str]:
     """The posted text fields, after the CSRF check; CsrfFailed when it does not pass."""
-    form = await request.form(max_files=0, max_fields=MAX_FORM_FIELDS)
+    fields, _files = await read_form_with_files(request, max_files=0)
+    return fields
+
+
+async def read_form_with_files(
+    request: Request, *, max_files: int
+) -> tuple[dict[str, str], list[Upload]]:
+    """The text fields and up to max_files uploaded files (empty file inputs left out), after
+    the CSRF check. Starlette answers 400 beyond max_files: callers allow some slack so
+    that one file too many gets their own message."""
+    form = await request.form(max_files=max_files, max_fields=MAX_FORM_FIELDS)
     # NUL is no character anyone types, and PostgreSQL cannot store it in text.
     fields = {
         key: value.replace("\x00", "")
         for key, value in form.items()
         if not isinstance(value, UploadFile)
     }
+    try:
+        check_csrf(request, fields)
+        files = [
+            Upload(filename=value.filename or "", data=await value.read())
+            for _key, value in form.multi_items()
+            if isinstance(value, UploadFile) and (value.filename or value.size)
+        ]
+    finally:
+        await form.close()  # the spooled temporary files
+    return fields, files
+
+
+def check_csrf(request: Request, fields: dict[str, str]) -> None:
     cookie = request.cookies.get(CSRF_COOKIE, "")
     sent = fields.get(CSRF_FIELD, "")
     if not (
@@ -149,7 +173,6 @@ async def read_form(request: Request) -> dict[str, str]:
     ):
         request.state.form = fields  # the caller may re-show the input
         raise CsrfFailed()
-    return fields
 
 
 def same_origin(request: Request) -> bool:

@@ -33,8 +33,12 @@ def _messages() -> dict[int, tuple[str, str]]:
         404: (_("Page not found"), _("The page you asked for does not exist.")),
         405: (_("Not allowed"), _("This address does not accept this kind of request.")),
         413: (
-            _("Too much text"),
-            _("What you sent is too large. Please shorten it and send it again."),
+            _("Too much to send at once"),
+            _(
+                "What you sent is too large: very long text or very large files. Please use "
+                "your browser's Back button (what you typed is usually still there), then "
+                "shorten the text or leave out the largest files."
+            ),
         ),
         429: (_("Too many requests"), _("Please wait a while and try again.")),
         500: (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -11,28 +11,45 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from mailbox.attachments.kinds import ACCEPT
 from mailbox.auth.permissions import Page, is_office, sees_letter
 from mailbox.clock import Clock
 from mailbox.db.database import Database
-from mailbox.db.queries import letters, replies, staffview
+from mailbox.db.queries import attachments, letters, replies, staffview
+from mailbox.db.queries.attachments import NewAttachment
 from mailbox.db.queries.letters import LetterRow
 from mailbox.db.queries.users import UserRow
 from mailbox.domain.states import LetterState
-from mailbox.domain.workflow import TRANSITIONS, Action, TransitionRefused, may
+from mailbox.domain.workflow import TRANSITIONS, Action, TransitionRefused, may, next_state
 from mailbox.i18n import _
 from mailbox.services import handling, intake, publication
+from mailbox.services.attachments import (
+    AttachmentRefused,
+    Upload,
+    check_uploads,
+    discard,
+    store_files,
+    store_for,
+)
 from mailbox.services.attention import attention_for
 from mailbox.services.errors import NotFound, ServiceError
 from mailbox.services.transitions import Actor, NotPermitted
 from mailbox.settings import Settings
-from mailbox.web.common import clock_of, db_of, read_form, render, settings_of, whole_number
+from mailbox.web.common import (
+    clock_of,
+    db_of,
+    read_form_with_files,
+    render,
+    settings_of,
+    whole_number,
+)
 from mailbox.web.staff import staff_page
 from mailbox.web.workspace import actor_of, staff_context
 
 NOTE_LENGTH = 2000
 
 
-async def _visible_letter(request: Request) -> LetterRow:
+async def visible_letter(request: Request) -> LetterRow:
     letter = await letters.get_letter_by_tracking_no(
         db_of(request), tracking_no=request.path_params["tracking_no"]
     )
@@ -85,6 +102,8 @@ async def _letter_page(
         publication=await publication.draft_for(db, letter) if is_office(user) else None,
         error=error,
         office=is_office(user),
+        files=await attachments.of_letter(db, letter_id=letter.id),
+        attachment_accept=ACCEPT,
     )
     replies_shown = [reply.body for reply in (context["draft"], context["released"]) if reply]
     context["attention"] = await attention_for(db, letter.title, letter.body, *replies_shown)
@@ -93,7 +112,7 @@ async def _letter_page(
 
 @staff_page(Page.LETTER)
 async def letter_page(request: Request) -> Response:
-    return await _letter_page(request, await _visible_letter(request))
+    return await _letter_page(request, await visible_letter(request))
 
 
 @dataclass(frozen=True)
@@ -106,6 +125,7 @@ class Step:
     actor: Actor
     letter: LetterRow
     form: dict[str, str]
+    uploads: list[Upload] = field(default_factory=list)
 
     @property
     def on_letter(self) -> dict[str, Any]:
@@ -122,8 +142,59 @@ class Step:
         return found
 
 
+def _may_take(step: Step, action: Action) -> None:
+    """The step's own checks, before a draft or a public copy is saved on its way: a step
+    refused must leave nothing behind. (The services check again in their transactions.)"""
+    next_state(action, LetterState(step.letter.state))
+    if not may(
+        action,
+        step.actor.roles,
+        user_department_id=step.actor.department_id,
+        letter_department_id=step.letter.department_id,
+    ):
+        raise NotPermitted(f"{action} on {step.letter.tracking_no}")
+
+
 async def _save_draft(step: Step) -> None:
-    await handling.save_draft(step.db, body=step.form.get("body", ""), **step.on_letter)
+    """The text, and any documents chosen with it: checked, written to disk, then recorded
+    with the draft in one transaction (or removed again). Only the department's handlers
+    draft, as the page and the API offer it."""
+    _may_take(step, Action.SUBMIT_DRAFT)
+    files: list[NewAttachment] = []
+    if step.uploads:
+        draft = await replies.current_draft(step.db, letter_id=step.letter.id)
+        async with step.db.transaction() as conn:
+            already = (
+                await attachments.total_size(conn, letter_id=step.letter.id, reply_id=draft.id)
+                if draft
+                else (0, 0)
+            )
+        checked = await check_uploads(step.settings, step.uploads, already=already)
+        files = await store_files(store_for(step.settings), checked)
+    try:
+        await handling.save_draft(
+            step.db, body=step.form.get("body", ""), files=files, **step.on_letter
+        )
+    except BaseException:
+        discard(store_for(step.settings), files)
+        raise
+
+
+async def _detach(step: Step) -> None:
+    name = await handling.detach(
+        step.db, attachment_id=step.number("attachment_id"), **step.on_letter
+    )
+    discard(store_for(step.settings), [name])
+
+
+async def _publish_file(step: Step, *, publish: bool) -> None:
+    await publication.publish_file(
+        step.db,
+        attachment_id=step.number("attachment_id"),
+        publish=publish,
+        checked=step.form.get("checked") == "1",
+        **step.on_letter,
+    )
 
 
 async def _submit_draft(step: Step) -> None:
@@ -132,17 +203,26 @@ async def _submit_draft(step: Step) -> None:
 
 
 async def _release(step: Step) -> None:
+    _may_take(step, Action.RELEASE)
+    if await step.db.fetch_value(
+        "SELECT review_required FROM channels WHERE code = :code", {"code": step.letter.channel}
+    ):
+        raise TransitionRefused("this channel's replies are reviewed first")
     await _save_draft(step)
     await handling.release_directly(step.db, settings=step.settings, **step.on_letter)
 
 
 async def _decide_extension(step: Step, *, grant: bool) -> None:
+    request_id = step.number("request_id")
+    # The request waiting on this page's letter: another letter's is not decided from here.
+    if request_id != await staffview.pending_extension_id(step.db, letter_id=step.letter.id):
+        raise NotFound(f"extension request {request_id} of {step.letter.tracking_no}")
     await handling.decide_extension(
         step.db,
         settings=step.settings,
         clock=step.clock,
         actor=step.actor,
-        request_id=step.number("request_id"),
+        request_id=request_id,
         grant=grant,
         note=step.note(),
     )
@@ -151,6 +231,8 @@ async def _decide_extension(step: Step, *, grant: bool) -> None:
 async def _publish(step: Step) -> None:
     """Publish what the form shows: the dispatcher's text is saved first if it was edited."""
     if step.form.get("pub_title") is not None:
+        if step.letter.published_at is not None:  # refused below, after the edit was saved
+            raise TransitionRefused(f"letter {step.letter.tracking_no} is published already")
         draft = await publication.draft_for(step.db, step.letter)
         shown = (step.form.get("pub_title"), step.form.get("pub_body"), step.form.get("pub_reply"))
         if draft is None or shown != (draft.title, draft.body, draft.reply):
@@ -221,24 +303,29 @@ ACTIONS: dict[str, Callable[[Step], Awaitable[object]]] = {
     ),
     Action.PUBLISH: _publish,
     Action.UNPUBLISH: lambda s: publication.unpublish(s.db, note=s.note(), **s.on_letter),
+    Action.PUBLISH_FILE: lambda s: _publish_file(s, publish=True),
+    Action.UNPUBLISH_FILE: lambda s: _publish_file(s, publish=False),
+    "detach": _detach,
     "note": _add_note,
 }
 
 
 @staff_page(Page.LETTER)
 async def letter_action(request: Request) -> Response:
-    letter = await _visible_letter(request)
-    form = await read_form(request)
+    letter = await visible_letter(request)
+    settings = settings_of(request)
+    form, uploads = await read_form_with_files(request, max_files=settings.attachment_files + 5)
     run = ACTIONS.get(form.get("action", ""))
     if run is None:
         raise HTTPException(400)
     step = Step(
         db=db_of(request),
-        settings=settings_of(request),
+        settings=settings,
         clock=clock_of(request),
         actor=actor_of(request.state.user),
         letter=letter,
         form=form,
+        uploads=uploads,
     )
     try:
         await run(step)
@@ -249,11 +336,19 @@ async def letter_action(request: Request) -> Response:
         message = _("The writer did not agree to publication: this letter cannot be published.")
         return await _letter_page(request, letter, error=message, status=403)
     except TransitionRefused:
-        fresh = await _visible_letter(request)
+        fresh = await visible_letter(request)
         message = _("This step is not possible now: the letter has changed. Please look again.")
         return await _letter_page(request, fresh, error=message, status=409)
     except NotFound:
         raise HTTPException(404) from None
+    except AttachmentRefused as refused:
+        return await _letter_page(request, letter, error=refused.message, status=400)
+    except publication.NotChecked:
+        message = _(
+            "Please confirm that you have looked at the file and that it shows no personal "
+            "details before publishing it."
+        )
+        return await _letter_page(request, letter, error=message, status=400)
     except ServiceError:
         message = _("Please check what you entered: something is missing or not valid.")
         return await _letter_page(request, letter, error=message, status=400)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
@@ -70,28 +71,44 @@ class LocaleAndHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class BodyLimit:
-    """Refuse request bodies over the limit (413) before they are read into memory."""
+# The forms that take files: the letter form, the API's letter, the staff letter page.
+UPLOAD_PATHS = re.compile(r"/write/[^/]+|/api/v1/letters|/staff/letters/[^/]+")
 
-    def __init__(self, app: ASGIApp, max_bytes: int = 256 * 1024) -> None:
+
+class BodyLimit:
+    """Refuse request bodies over the limit (413) before they are read into memory; file
+    uploads to the forms that take them may be larger (upload_bytes)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = 256 * 1024, upload_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_bytes = max(upload_bytes, max_bytes)
+
+    def _limit(self, scope: Scope) -> int:
+        if (
+            scope["method"] == "POST"
+            and UPLOAD_PATHS.fullmatch(scope["path"])
+            and _header(scope, b"content-type").lower().startswith("multipart/form-data")
+        ):
+            return self.upload_bytes
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         declared = _header(scope, b"content-length")
+        limit = self._limit(scope)
         received = 0
 
         # Raised from receive(), i.e. inside the route, where the error pages are rendered.
         async def counted() -> Message:
             nonlocal received
-            if declared.isascii() and declared.isdigit() and int(declared) > self.max_bytes:
+            if declared.isascii() and declared.isdigit() and int(declared) > limit:
                 raise HTTPException(413)
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.max_bytes:
+            if received > limit:
                 raise HTTPException(413)
             return message
 

@@ -10,13 +10,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from mailbox.auth.tokens import read_rating_token
-from mailbox.db.queries import channels, letters, outbox, replies
+from mailbox.attachments.kinds import ACCEPT
+from mailbox.auth.tokens import file_token, read_rating_token
+from mailbox.db.queries import attachments, channels, letters, outbox, replies
 from mailbox.domain.states import Source
-from mailbox.domain.validation import FIELDS, validate_letter
+from mailbox.domain.validation import FIELDS, clean_text, validate_letter
 from mailbox.domain.workflow import TransitionRefused
 from mailbox.i18n import _, get_locale
 from mailbox.services import antispam, handling
+from mailbox.services.attachments import (
+    AttachmentRefused,
+    check_uploads,
+    discard,
+    store_files,
+    store_for,
+)
 from mailbox.services.errors import RateLimited
 from mailbox.services.submission import submit_letter
 from mailbox.services.tracking import look_up
@@ -27,6 +35,7 @@ from mailbox.web.common import (
     clock_of,
     db_of,
     read_form,
+    read_form_with_files,
     render,
     safe_next,
     secure_cookies,
@@ -47,8 +56,10 @@ def _track_page(
     letter: object = None,
     channel: object = None,
     numbers_wrong: bool = False,
+    file_links: dict[int, str] | None = None,
 ) -> Response:
     context = {
+        "file_links": file_links or {},
         "values": values,
         "error": error,
         "letter": letter,
@@ -94,6 +105,7 @@ def _write_page(
         "errors": errors,
         "form_stamp": antispam.form_stamp(settings.secret_key),
         "challenge_on": settings.challenge_on,
+        "attachment_accept": ACCEPT,
     }
     return render(request, "public/write.html", context, status=status)
 
@@ -107,7 +119,8 @@ async def write_submit(request: Request) -> Response:
     channel = await _enabled_channel(request)
     settings = settings_of(request)
     try:
-        form = await read_form(request)
+        # Some slack over the limit, so one file too many gets its own message, not a 400.
+        form, uploads = await read_form_with_files(request, max_files=settings.attachment_files + 5)
     except CsrfFailed:
         kept = getattr(request.state, "form", {})
         message = _(
@@ -121,9 +134,21 @@ async def write_submit(request: Request) -> Response:
     spam_check = antispam.check(settings, form) if settings.challenge_on else None
     if spam_check and spam_check.error:
         errors["form"] = spam_check.error
+    checked = []
+    if uploads:
+        try:
+            checked = await check_uploads(settings, uploads)
+        except AttachmentRefused as refused:
+            errors["attachments"] = refused.message
+        if errors:  # a browser never sends files back: say so next to the file field
+            errors["attachments"] = " ".join(
+                (errors.get("attachments", ""), _("Please choose your files again."))
+            ).strip()
     if letter is None or errors:
         return _write_page(request, channel, form, errors, status=400)
     address = client_ip(request)
+    store = store_for(settings)
+    files = await store_files(store, checked)
     try:
         if spam_check:
             await antispam.spend(db_of(request), settings, clock_of(request), address, spam_check)
@@ -137,8 +162,12 @@ async def write_submit(request: Request) -> Response:
             locale=get_locale(),
             client_ip=address,
             challenge=spam_check.kind if spam_check else "off",
+            files=files,
         )
-    except RateLimited:
+    except BaseException as error:
+        discard(store, files)  # not committed: the files go too
+        if not isinstance(error, RateLimited):
+            raise
         message = _(
             "Too many letters have been sent from your network in the last hour. "
             "Your text is kept below; please try again later or call the office."
@@ -218,7 +247,11 @@ async def track(request: Request) -> Response:
         )
         return _track_page(request, values, error=message, status=404, numbers_wrong=True)
     channel = await channels_of(request).get(letter.channel)
-    return _track_page(request, values, letter=letter, channel=channel)
+    secret = settings_of(request).secret_key
+    links = {
+        row.id: "/track/files/" + file_token(secret, row.letter_id, row.id) for row in letter.files
+    }
+    return _track_page(request, values, letter=letter, channel=channel, file_links=links)
 
 
 async def rate(request: Request) -> Response:
@@ -246,7 +279,7 @@ async def rate(request: Request) -> Response:
                     clock=clock,
                     tracking_no=letter.tracking_no,
                     rating=rating,
-                    comment=form.get("comment", "")[:500],
+                    comment=clean_text(form.get("comment", ""), multiline=True)[:500],
                     reply_id=found[1],
                 )
                 thanks = True
@@ -263,6 +296,12 @@ async def rate(request: Request) -> Response:
     context = {
         "letter": letter,
         "reply": reply,
+        "documents": [
+            row
+            for row in await attachments.of_letter(db, letter_id=letter.id)
+            if row.reply_id == reply.id
+        ],
+        "token": request.path_params["token"],
         "open_for_rating": open_for_rating,
         "error": error,
         "thanks": thanks,

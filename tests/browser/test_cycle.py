@@ -97,6 +97,17 @@ def sent_back(number: str) -> str:
 # --- the command line, the server and the mail ---------------------------------------------
 
 
+def set_up_office(env: dict[str, str]) -> None:
+    """The database, the department and the three staff accounts, made as an operator would."""
+    migrate(env)
+    cli(env, "department", "add", *DEPARTMENT)
+    for username, roles, department, email, display_name in STAFF.values():
+        args = ["create-user", username, "--email", email, "--display-name", display_name]
+        args += [arg for role in roles for arg in ("--role", role)]
+        args += ["--department", department] if department else []
+        cli(env, *args, "--password-stdin", stdin=PASSWORD + "\n")
+
+
 @contextmanager
 def office(folder: Path, smtp: SmtpServer) -> Iterator[tuple[str, Path]]:
     """A fresh database with the department and the three staff accounts, and `serve` with
@@ -109,13 +120,7 @@ def office(folder: Path, smtp: SmtpServer) -> Iterator[tuple[str, Path]]:
         smtp_port=str(smtp.port),
         mail_from=MAIL_FROM,
     )
-    migrate(env)
-    cli(env, "department", "add", *DEPARTMENT)
-    for username, roles, department, email, display_name in STAFF.values():
-        args = ["create-user", username, "--email", email, "--display-name", display_name]
-        args += [arg for role in roles for arg in ("--role", role)]
-        args += ["--department", department] if department else []
-        cli(env, *args, "--password-stdin", stdin=PASSWORD + "\n")
+    set_up_office(env)
     with running_server(env, log=folder / "server.log") as url:
         yield url, database
 

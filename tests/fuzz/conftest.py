@@ -95,7 +95,12 @@ async def snapshot(db: Database) -> dict[str, Any]:
 
 
 async def raw_request(
-    app: ASGIApp, method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes = b""
+    app: ASGIApp,
+    method: str,
+    target: bytes,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes = b"",
+    client: tuple[str, int] = ("198.51.100.40", 1000),
 ) -> tuple[int, bytes]:
     """Send a request line as bytes (httpx refuses long or malformed URLs): the path is
     decoded as uvicorn decodes it, the query string is passed on untouched."""
@@ -111,7 +116,7 @@ async def raw_request(
         "query_string": query,
         "root_path": "",
         "headers": [(b"host", b"testserver"), *headers],
-        "client": ("198.51.100.40", 1000),
+        "client": client,
         "server": ("testserver", 80),
     }
     sent = False

@@ -38,6 +38,15 @@ async def latest_released(conn: Connection, *, letter_id: int) -> ReplyRow | Non
     return ReplyRow(**row) if row else None
 
 
+async def released(conn: Connection, *, letter_id: int) -> list[ReplyRow]:
+    rows = await conn.fetch_all(
+        f"SELECT {_COLUMNS} FROM replies WHERE letter_id = :letter_id"
+        " AND released_at IS NOT NULL ORDER BY id",
+        {"letter_id": letter_id},
+    )
+    return [ReplyRow(**row) for row in rows]
+
+
 async def released_reply(conn: Connection, *, letter_id: int, reply_id: int) -> ReplyRow | None:
     row = await conn.fetch_one(
         f"SELECT {_COLUMNS} FROM replies WHERE id = :id AND letter_id = :letter_id"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from mailbox.db.queries.attachments import NewAttachment
 from mailbox.db.queries.channels import ChannelRow
 from mailbox.domain.states import Source
 from mailbox.domain.validation import LetterInput
@@ -93,7 +95,12 @@ def text_fields(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, str]:
 
 
 async def submit_for_caller(
-    request: Request, *, channel: ChannelRow, letter: LetterInput, source: Source
+    request: Request,
+    *,
+    channel: ChannelRow,
+    letter: LetterInput,
+    source: Source,
+    files: Sequence[NewAttachment] = (),
 ) -> Receipt:
     """A letter a token holder sends for its writer: the form's service, checks and receipt
     mail, without the anti-spam challenge (the account is known and can be revoked)."""
@@ -107,6 +114,7 @@ async def submit_for_caller(
         locale=get_locale(),
         client_ip=client_ip(request),
         challenge="staff",
+        files=files,
     )
     request.app.state.outbox_wakeup.set()  # the receipt mail and webhooks go out now
     return receipt

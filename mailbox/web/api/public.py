@@ -3,12 +3,16 @@ writer's own view of a letter by tracking number and query code."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mailbox.attachments.kinds import CONTENT_TYPES
+from mailbox.auth.tokens import file_token
 from mailbox.domain.states import PUBLIC_STATE, Channel, Source
 from mailbox.domain.validation import (
     ADDRESS_MAX,
@@ -22,6 +26,14 @@ from mailbox.domain.validation import (
     validate_letter,
 )
 from mailbox.i18n import _
+from mailbox.services.attachments import (
+    AttachmentRefused,
+    Upload,
+    check_uploads,
+    discard,
+    store_files,
+    store_for,
+)
 from mailbox.services.errors import RateLimited
 from mailbox.services.tracking import TrackedLetter, look_up
 from mailbox.settings import Settings
@@ -58,12 +70,44 @@ async def list_channels(request: Request) -> Response:
     )
 
 
+async def read_letter(request: Request) -> tuple[dict[str, Any], list[Upload]]:
+    """The letter as JSON, or as multipart/form-data: the same JSON in a part named `letter`
+    and the files in parts named `attachments`."""
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "multipart/form-data":
+        return await read_json(request), []
+    settings = settings_of(request)
+    form = await request.form(max_files=settings.attachment_files + 5, max_fields=5)
+    try:
+        raw = form.get("letter")
+        if not isinstance(raw, str):
+            raise ApiError(
+                422, default_message(422), fields={"letter": _("Send the letter as JSON.")}
+            )
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            data = None
+        if not isinstance(data, dict):
+            raise ApiError(
+                422, default_message(422), fields={"letter": _("Send the letter as JSON.")}
+            )
+        uploads = [
+            Upload(filename=value.filename or "", data=await value.read())
+            for key, value in form.multi_items()
+            if key == "attachments" and isinstance(value, UploadFile)
+        ]
+    finally:
+        await form.close()
+    return data, uploads
+
+
 async def submit(request: Request) -> Response:
     """The same checks and mail as the web form; acknowledged only after the commit."""
     caller = await require_caller(request)
     if not caller.may_submit:
         raise ApiError(403, default_message(403))
-    data = await read_json(request)
+    data, uploads = await read_letter(request)
     form = text_fields(data, ("channel", *FIELDS[:-1]))
     consent = data.get("publish_consent", False)
     if not isinstance(consent, bool):
@@ -74,9 +118,23 @@ async def submit(request: Request) -> Response:
     letter, errors = validate_letter({**form, "publish_consent": "1" if consent else ""})
     if channel is None or not channel.enabled:
         errors["channel"] = _("There is no open channel with this code.")
+    settings = settings_of(request)
+    checked = []
+    try:
+        checked = await check_uploads(settings, uploads) if uploads else []
+    except AttachmentRefused as refused:
+        errors["attachments"] = refused.message
     if letter is None or errors or channel is None:
         raise ApiError(422, default_message(422), fields=errors)
-    receipt = await submit_for_caller(request, channel=channel, letter=letter, source=Source.API)
+    store = store_for(settings)
+    files = await store_files(store, checked)
+    try:
+        receipt = await submit_for_caller(
+            request, channel=channel, letter=letter, source=Source.API, files=files
+        )
+    except BaseException:
+        discard(store, files)
+        raise
     return ok(
         {
             "tracking_no": receipt.tracking_no,
@@ -110,6 +168,17 @@ def citizen_view(letter: TrackedLetter, settings: Settings) -> dict[str, Any]:
         "reply": letter.reply,
         "replied_at": iso(letter.replied_at, settings),
         "rating_open": bool(letter.rating_token),
+        "attachments": [
+            {
+                "id": row.id,
+                "filename": row.filename,
+                "content_type": row.content_type,
+                "size": row.size,
+                "from_writer": row.from_writer,
+                "url": "/track/files/" + file_token(settings.secret_key, row.letter_id, row.id),
+            }
+            for row in letter.files
+        ],
     }
 
 
@@ -206,6 +275,24 @@ OPENAPI: dict[str, Any] = {
                 "requestBody": {
                     "required": True,
                     "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["letter"],
+                                "properties": {
+                                    "letter": {"$ref": "#/components/schemas/NewLetter"},
+                                    "attachments": {
+                                        "type": "array",
+                                        "maxItems": 20,
+                                        "items": {"type": "string", "format": "binary"},
+                                        "description": "Photos (JPEG, PNG), PDF, DOCX or"
+                                        " XLSX, checked by content; limits as on the web"
+                                        " form (by default 5 files, 10 MB each, 30 MB in all)",
+                                    },
+                                },
+                            },
+                            "encoding": {"letter": {"contentType": "application/json"}},
+                        },
                         "application/json": {
                             "schema": {"$ref": "#/components/schemas/NewLetter"},
                             "examples": {
@@ -221,7 +308,7 @@ OPENAPI: dict[str, Any] = {
                                     }
                                 }
                             },
-                        }
+                        },
                     },
                 },
                 "responses": {
@@ -385,6 +472,7 @@ OPENAPI: dict[str, Any] = {
                 "reply",
                 "replied_at",
                 "rating_open",
+                "attachments",
             ],
             "properties": {
                 "tracking_no": {"type": "string"},
@@ -420,6 +508,33 @@ OPENAPI: dict[str, Any] = {
                 "rating_open": {
                     "type": "boolean",
                     "description": "Whether the writer may still rate the reply on the web",
+                },
+                "attachments": {
+                    "type": "array",
+                    "description": "The writer's files and the released replies' documents",
+                    "items": {"$ref": "#/components/schemas/Attachment"},
+                },
+            },
+        },
+        "Attachment": {
+            "type": "object",
+            "required": ["id", "filename", "content_type", "size", "from_writer", "url"],
+            "properties": {
+                "id": {"type": "integer"},
+                "filename": {"type": "string"},
+                "content_type": {
+                    "type": "string",
+                    "enum": sorted(CONTENT_TYPES.values()),
+                    "description": "Found from the content at upload, not from the name",
+                },
+                "size": {"type": "integer", "minimum": 1, "description": "Bytes"},
+                "from_writer": {
+                    "type": "boolean",
+                    "description": "Sent with the letter (true) or with a reply (false)",
+                },
+                "url": {
+                    "type": "string",
+                    "description": "A download link on this site, valid for an hour",
                 },
             },
         },
