@@ -119,8 +119,11 @@ async def published_page(
     limit: int = 20,
 ) -> list[PublishedLetter]:
     """Published letters, newest publication first, one keyset page."""
-    clauses = ["p.is_published = :yes"]
-    params: dict[str, Any] = {"yes": True, "limit": limit}
+    # The bare column, not "= :yes": only then do SQLite (and PostgreSQL's generic plans)
+    # see that the partial index publications_public applies; with a parameter every
+    # request read and sorted all public copies (bench/load.py: 34 ms of CPU a page).
+    clauses = ["p.is_published"]
+    params: dict[str, Any] = {"limit": limit}
     if channel:
         clauses.append("l.channel = :channel")
         params["channel"] = channel
@@ -154,7 +157,7 @@ async def published_page(
 
 async def published_letter(conn: Connection, *, tracking_no: str) -> PublishedLetter | None:
     row = await conn.fetch_one(
-        f"SELECT {_PUBLISHED} WHERE l.tracking_no = :tracking_no AND p.is_published = :yes",
-        {"tracking_no": tracking_no, "yes": True},
+        f"SELECT {_PUBLISHED} WHERE l.tracking_no = :tracking_no AND p.is_published",
+        {"tracking_no": tracking_no},
     )
     return PublishedLetter(**row) if row else None
