@@ -755,30 +755,12 @@ def main() -> int:
         default=list(PARTS),
         help="measure only these parts (webhooks alone generate their letters)",
     )
-    if "--quick" in sys.argv[1:]:
-        parser.set_defaults(**QUICK)  # options given explicitly still win
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        log("wrk is missing: apt-get install -y wrk")
+    parsed = queues.parse_checked(parser, QUICK)
+    if parsed is None:
         return 2
-    if not args.pg_database.endswith("_bench"):
-        log("--pg-database must end in _bench: it is dropped and made again")
-        return 2
-
+    args = parsed
     started = time.monotonic()
-    args.end = datetime.now(UTC).replace(microsecond=0).isoformat()
-    targets: list[queues.Target] = []
-    skipped: dict[str, str] = {}
-    if not args.no_sqlite:
-        path = Path(args.sqlite_dir).resolve() / f"api-{args.letters}.sqlite3"
-        targets.append(queues.Target("sqlite", f"sqlite+aiosqlite:///{path}"))
-    if not args.no_postgres:
-        problem = asyncio.run(queues.pg_reachable(args))
-        if problem:
-            skipped["postgresql"] = problem
-            log(f"PostgreSQL skipped: {problem}")
-        else:
-            targets.append(queues.Target("postgresql", queues.pg_url(args)))
+    targets, skipped = queues.targets_of(args, "api")
 
     rows: list[Row] = []
     pages: list[queues.PageResult] = []

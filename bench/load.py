@@ -53,7 +53,6 @@ import threading
 import time
 from contextlib import closing
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -808,30 +807,12 @@ def main() -> int:
         help="a smaller run: "
         + ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in QUICK.items()),
     )
-    if "--quick" in sys.argv[1:]:
-        parser.set_defaults(**QUICK)  # options given explicitly still win
-    args = parser.parse_args()
-    if not shutil.which("wrk"):
-        log("wrk is missing: apt-get install -y wrk")
+    parsed = queues.parse_checked(parser, QUICK)
+    if parsed is None:
         return 2
-    if not args.pg_database.endswith("_bench"):
-        log("--pg-database must end in _bench: it is dropped and made again")
-        return 2
-
+    args = parsed
     started = time.monotonic()
-    args.end = datetime.now(UTC).replace(microsecond=0).isoformat()
-    targets: list[queues.Target] = []
-    skipped: dict[str, str] = {}
-    if not args.no_sqlite:
-        path = Path(args.sqlite_dir).resolve() / f"load-{args.letters}.sqlite3"
-        targets.append(queues.Target("sqlite", f"sqlite+aiosqlite:///{path}"))
-    if not args.no_postgres:
-        problem = asyncio.run(queues.pg_reachable(args))
-        if problem:
-            skipped["postgresql"] = problem
-            log(f"PostgreSQL skipped: {problem}")
-        else:
-            targets.append(queues.Target("postgresql", queues.pg_url(args)))
+    targets, skipped = queues.targets_of(args, "load")
 
     load_before = Path("/proc/loadavg").read_text().split()[:3]
     report: dict[str, Any] = {"when": time.strftime("%Y-%m-%d %H:%M:%S %z"), "databases": {}}

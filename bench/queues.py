@@ -153,6 +153,41 @@ async def pg_reachable(args: argparse.Namespace) -> str:
     return ""
 
 
+def parse_checked(
+    parser: argparse.ArgumentParser, quick: dict[str, Any]
+) -> argparse.Namespace | None:
+    """The options, with --quick's defaults; None (after saying why) when wrk is missing or
+    the PostgreSQL database is not one a benchmark may drop."""
+    if "--quick" in sys.argv[1:]:
+        parser.set_defaults(**quick)  # options given explicitly still win
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        log("wrk is missing: apt-get install -y wrk")
+        return None
+    if not args.pg_database.endswith("_bench"):
+        log("--pg-database must end in _bench: it is dropped and made again")
+        return None
+    args.end = datetime.now(UTC).replace(microsecond=0).isoformat()
+    return args
+
+
+def targets_of(args: argparse.Namespace, prefix: str) -> tuple[list[Target], dict[str, str]]:
+    """The databases to measure (SQLite's file named `prefix`-LETTERS), and those skipped."""
+    targets: list[Target] = []
+    skipped: dict[str, str] = {}
+    if not args.no_sqlite:
+        path = Path(args.sqlite_dir).resolve() / f"{prefix}-{args.letters}.sqlite3"
+        targets.append(Target("sqlite", f"sqlite+aiosqlite:///{path}"))
+    if not args.no_postgres:
+        problem = asyncio.run(pg_reachable(args))
+        if problem:
+            skipped["postgresql"] = problem
+            log(f"PostgreSQL skipped: {problem}")
+        else:
+            targets.append(Target("postgresql", pg_url(args)))
+    return targets, skipped
+
+
 async def pg_database(
     args: argparse.Namespace, *, drop: bool, create: bool, name: str = ""
 ) -> None:
