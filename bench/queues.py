@@ -1064,18 +1064,7 @@ def main() -> int:
     started = time.monotonic()
     # one end moment for both databases, so that they hold the same letters
     args.end = datetime.now(UTC).replace(microsecond=0).isoformat()
-    targets: list[Target] = []
-    skipped: dict[str, str] = {}
-    if not args.no_sqlite:
-        path = Path(args.sqlite_dir).resolve() / f"queues-{args.letters}.sqlite3"
-        targets.append(Target("sqlite", f"sqlite+aiosqlite:///{path}"))
-    if not args.no_postgres:
-        problem = asyncio.run(pg_reachable(args))
-        if problem:
-            skipped["postgresql"] = problem
-            log(f"PostgreSQL skipped: {problem}")
-        else:
-            targets.append(Target("postgresql", pg_url(args)))
+    targets, skipped = targets_of(args, "queues")
 
     results: list[PageResult] = []
     plans: list[Plan] = []

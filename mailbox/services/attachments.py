@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from anyio import to_thread
@@ -118,6 +119,21 @@ async def store_files(store: AttachmentStore, checked: Sequence[Checked]) -> lis
         discard(store, stored)
         raise
     return stored
+
+
+@asynccontextmanager
+async def kept_files(
+    settings: Settings, checked: Sequence[Checked]
+) -> AsyncIterator[list[NewAttachment]]:
+    """The checked files written to disk, for the transaction inside the block to record;
+    if the block fails they are removed again (not committed, so no row names them)."""
+    store = store_for(settings)
+    stored = await store_files(store, checked)
+    try:
+        yield stored
+    except BaseException:
+        discard(store, stored)
+        raise
 
 
 def discard(store: AttachmentStore, stored: Sequence[NewAttachment] | Sequence[str]) -> None:

@@ -16,7 +16,6 @@ from mailbox.auth.permissions import Page, is_office, sees_letter
 from mailbox.clock import Clock
 from mailbox.db.database import Database
 from mailbox.db.queries import attachments, letters, replies, staffview
-from mailbox.db.queries.attachments import NewAttachment
 from mailbox.db.queries.letters import LetterRow
 from mailbox.db.queries.users import UserRow
 from mailbox.domain.states import LetterState
@@ -28,7 +27,7 @@ from mailbox.services.attachments import (
     Upload,
     check_uploads,
     discard,
-    store_files,
+    kept_files,
     store_for,
 )
 from mailbox.services.attention import attention_for
@@ -160,7 +159,7 @@ async def _save_draft(step: Step) -> None:
     with the draft in one transaction (or removed again). Only the department's handlers
     draft, as the page and the API offer it."""
     _may_take(step, Action.SUBMIT_DRAFT)
-    files: list[NewAttachment] = []
+    checked = []
     if step.uploads:
         draft = await replies.current_draft(step.db, letter_id=step.letter.id)
         async with step.db.transaction() as conn:
@@ -170,14 +169,10 @@ async def _save_draft(step: Step) -> None:
                 else (0, 0)
             )
         checked = await check_uploads(step.settings, step.uploads, already=already)
-        files = await store_files(store_for(step.settings), checked)
-    try:
+    async with kept_files(step.settings, checked) as files:
         await handling.save_draft(
             step.db, body=step.form.get("body", ""), files=files, **step.on_letter
         )
-    except BaseException:
-        discard(store_for(step.settings), files)
-        raise
 
 
 async def _detach(step: Step) -> None:

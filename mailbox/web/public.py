@@ -21,9 +21,7 @@ from mailbox.services import antispam, handling
 from mailbox.services.attachments import (
     AttachmentRefused,
     check_uploads,
-    discard,
-    store_files,
-    store_for,
+    kept_files,
 )
 from mailbox.services.errors import RateLimited
 from mailbox.services.submission import submit_letter
@@ -147,27 +145,25 @@ async def write_submit(request: Request) -> Response:
     if letter is None or errors:
         return _write_page(request, channel, form, errors, status=400)
     address = client_ip(request)
-    store = store_for(settings)
-    files = await store_files(store, checked)
     try:
-        if spam_check:
-            await antispam.spend(db_of(request), settings, clock_of(request), address, spam_check)
-        receipt = await submit_letter(
-            db_of(request),
-            settings=settings,
-            clock=clock_of(request),
-            channel=channel,
-            letter=letter,
-            source=Source.WEB,
-            locale=get_locale(),
-            client_ip=address,
-            challenge=spam_check.kind if spam_check else "off",
-            files=files,
-        )
-    except BaseException as error:
-        discard(store, files)  # not committed: the files go too
-        if not isinstance(error, RateLimited):
-            raise
+        async with kept_files(settings, checked) as files:
+            if spam_check:
+                await antispam.spend(
+                    db_of(request), settings, clock_of(request), address, spam_check
+                )
+            receipt = await submit_letter(
+                db_of(request),
+                settings=settings,
+                clock=clock_of(request),
+                channel=channel,
+                letter=letter,
+                source=Source.WEB,
+                locale=get_locale(),
+                client_ip=address,
+                challenge=spam_check.kind if spam_check else "off",
+                files=files,
+            )
+    except RateLimited:
         message = _(
             "Too many letters have been sent from your network in the last hour. "
             "Your text is kept below; please try again later or call the office."

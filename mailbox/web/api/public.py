@@ -30,9 +30,7 @@ from mailbox.services.attachments import (
     AttachmentRefused,
     Upload,
     check_uploads,
-    discard,
-    store_files,
-    store_for,
+    kept_files,
 )
 from mailbox.services.errors import RateLimited
 from mailbox.services.tracking import TrackedLetter, look_up
@@ -126,15 +124,10 @@ async def submit(request: Request) -> Response:
         errors["attachments"] = refused.message
     if letter is None or errors or channel is None:
         raise ApiError(422, default_message(422), fields=errors)
-    store = store_for(settings)
-    files = await store_files(store, checked)
-    try:
+    async with kept_files(settings, checked) as files:
         receipt = await submit_for_caller(
             request, channel=channel, letter=letter, source=Source.API, files=files
         )
-    except BaseException:
-        discard(store, files)
-        raise
     return ok(
         {
             "tracking_no": receipt.tracking_no,
